@@ -1,0 +1,25 @@
+import { envReader } from '@ticketing/common';
+
+export interface AuthConfig {
+  port: number;
+  mongoUrl: string;
+  jwtKey: string;
+  /** Lifetime of a session token (and its cookie). */
+  sessionTtlSeconds: number;
+  /** Send the cookie over HTTPS only; on by default in production. */
+  isCookieSecure: boolean;
+  logLevel: string;
+}
+
+/** Reads the environment once; throws a ConfigError naming the first bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
+  const read = envReader(env);
+  return {
+    port: read.integer('PORT', { default: 3001, min: 0, max: 65535 }),
+    mongoUrl: read.string('MONGO_URL'),
+    jwtKey: read.string('JWT_KEY', { minLength: 32 }),
+    sessionTtlSeconds: read.integer('SESSION_TTL_SECONDS', { default: 3600, min: 60, max: 30 * 24 * 3600 }),
+    isCookieSecure: read.boolean('COOKIE_SECURE', { default: env.NODE_ENV === 'production' }),
+    logLevel: read.string('LOG_LEVEL', { default: 'info' }),
+  };
+}

@@ -1,0 +1,19 @@
+import { BadRequestError, validate } from '@ticketing/common';
+import { Router } from 'express';
+import { isDuplicateKeyError, User } from '../models/user';
+import { hashPassword } from '../services/password';
+import type { Sessions } from '../services/session';
+import { signupSchema } from './credentials';
+
+export function signupRouter(sessions: Sessions): Router {
+  return Router().post('/api/users/signup', async (req, res) => {
+    const { email, password } = validate(signupSchema, req.body);
+    const passwordHash = await hashPassword(password);
+    const user = await User.create({ email, passwordHash }).catch((err: unknown) => {
+      if (isDuplicateKeyError(err)) throw new BadRequestError('Email in use', 'email');
+      throw err;
+    });
+    sessions.issue(res, { id: user.id, email: user.email });
+    res.status(201).json(user);
+  });
+}

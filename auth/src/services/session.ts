@@ -1,0 +1,31 @@
+import { SESSION_COOKIE, type UserPayload } from '@ticketing/common';
+import type { CookieOptions, Response } from 'express';
+import jwt from 'jsonwebtoken';
+
+export interface SessionSettings {
+  jwtKey: string;
+  sessionTtlSeconds: number;
+  isCookieSecure: boolean;
+}
+
+/** Issues and clears sessions: an expiring HS256 JWT in an httpOnly cookie. */
+export class Sessions {
+  constructor(private readonly settings: SessionSettings) {}
+
+  private cookieOptions(): CookieOptions {
+    return { httpOnly: true, secure: this.settings.isCookieSecure, sameSite: 'lax', path: '/' };
+  }
+
+  issue(res: Response, user: UserPayload): string {
+    const token = jwt.sign({ id: user.id, email: user.email }, this.settings.jwtKey, {
+      algorithm: 'HS256',
+      expiresIn: this.settings.sessionTtlSeconds,
+    });
+    res.cookie(SESSION_COOKIE, token, { ...this.cookieOptions(), maxAge: this.settings.sessionTtlSeconds * 1000 });
+    return token;
+  }
+
+  clear(res: Response): void {
+    res.clearCookie(SESSION_COOKIE, this.cookieOptions());
+  }
+}

@@ -1,0 +1,15 @@
+import { randomBytes } from 'node:crypto';
+import { createLogger } from '@ticketing/common';
+import request from 'supertest';
+import { buildApp } from '../src/app';
+
+export const settings = { jwtKey: randomBytes(32).toString('hex'), sessionTtlSeconds: 3600, isCookieSecure: false };
+export const app = buildApp(settings, createLogger('auth-test', 'silent'));
+
+/** Signs a user up and returns the session cookie to send with later requests. */
+export async function signup(email = 'buyer@example.com', password = 'correct horse'): Promise<string[]> {
+  const res = await request(app).post('/api/users/signup').send({ email, password }).expect(201);
+  const cookie = res.get('Set-Cookie');
+  if (!cookie) throw new Error('signup set no cookie');
+  return cookie;
+}

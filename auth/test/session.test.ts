@@ -1,0 +1,58 @@
+import { randomBytes } from 'node:crypto';
+import { useTestDatabase } from '@ticketing/tools/testing/mongo';
+import jwt from 'jsonwebtoken';
+import request from 'supertest';
+import { app, settings, signup } from './helpers';
+
+useTestDatabase();
+
+const currentUser = (headers: Record<string, string | string[]> = {}) =>
+  request(app).get('/api/users/currentuser').set(headers).expect(200);
+
+describe('session: currentuser and signout', () => {
+  it('When a signed-up user asks, then currentuser returns them; after signout it returns null', async () => {
+    const cookie = await signup('ann@example.com');
+    const before = await currentUser({ Cookie: cookie });
+    expect(before.body).toEqual({ currentUser: { id: expect.any(String), email: 'ann@example.com' } });
+
+    const out = await request(app).post('/api/users/signout').set('Cookie', cookie).expect(200);
+    const cleared = out.get('Set-Cookie')?.[0] ?? '';
+    expect(cleared).toMatch(/^session=;/);
+    expect(cleared).toMatch(/Expires=Thu, 01 Jan 1970/);
+
+    const after = await currentUser({ Cookie: cleared.split(';')[0] });
+    expect(after.body).toEqual({ currentUser: null });
+  });
+
+  it('When the token comes as a Bearer header, then the user is recognised', async () => {
+    const cookie = (await signup('bob@example.com'))[0];
+    const token = cookie.split(';')[0].replace('session=', '');
+    const res = await currentUser({ Authorization: `Bearer ${token}` });
+    expect(res.body.currentUser.email).toBe('bob@example.com');
+  });
+
+  it('When the token expires, then the user is no longer recognised', async () => {
+    const expired = jwt.sign({ id: 'u1', email: 'x@example.com', exp: Math.floor(Date.now() / 1000) - 10 }, settings.jwtKey);
+    expect((await currentUser({ Authorization: `Bearer ${expired}` })).body).toEqual({ currentUser: null });
+  });
+
+  it('When the token is signed with another key, tampered with or uses alg none, then it is ignored', async () => {
+    const forged = jwt.sign({ id: 'u1', email: 'x@example.com' }, randomBytes(32).toString('hex'));
+    const valid = jwt.sign({ id: 'u1', email: 'x@example.com' }, settings.jwtKey, { expiresIn: 60 });
+    const [header, , signature] = valid.split('.');
+    const tampered = `${header}.${Buffer.from(JSON.stringify({ id: 'admin', email: 'root@example.com' })).toString('base64url')}.${signature}`;
+    const none = `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${Buffer.from('{"id":"u1","email":"x@example.com"}').toString('base64url')}.`;
+
+    for (const token of [forged, tampered, none]) {
+      expect((await currentUser({ Authorization: `Bearer ${token}` })).body).toEqual({ currentUser: null });
+    }
+    // The genuine token still works, so the three nulls above are not a broken check.
+    expect((await currentUser({ Authorization: `Bearer ${valid}` })).body.currentUser).toEqual({ id: 'u1', email: 'x@example.com' });
+  });
+
+  it('When the token lives in the cookie, then it carries an expiry', async () => {
+    const cookie = (await signup('exp@example.com'))[0];
+    const decoded = jwt.decode(cookie.split(';')[0].replace('session=', '')) as { exp: number; iat: number };
+    expect(decoded.exp - decoded.iat).toBe(settings.sessionTtlSeconds);
+  });
+});

@@ -1,0 +1,108 @@
+import type { Logger } from '../logger';
+import { decodeEvent, EventValidationError, payloadText } from './codec';
+import type { EventData } from './schemas';
+import type { Subject } from './subjects';
+import type { DeliveredMessage, EventTransport, Subscription } from './transport';
+
+/** What a handler may do with the message it is given. */
+export interface MessageContext {
+  readonly subject: string;
+  readonly deliveryCount: number;
+  ack(): void;
+  /** Redeliver later, e.g. when the event's predecessor has not arrived yet. */
+  nak(delayMs?: number): void;
+}
+
+/** Delay before a failed handler sees the message again: 200 ms, 400 ms, … capped at 5 s. */
+export function retryDelayMs(deliveryCount: number): number {
+  return Math.min(200 * 2 ** Math.max(0, deliveryCount - 1), 5_000);
+}
+
+/**
+ * Listens to one kind of event as one queue group (= the listening service's name). Every replica of a
+ * service shares the group's durable consumer, so each event is handled once per service.
+ *
+ * - The payload is validated; an invalid one is dead-lettered at once and never redelivered.
+ * - `onMessage` settles the message with `ack()` or `nak(delay)`. If it throws, the error is logged and
+ *   the message redelivered after a back-off; on the last allowed delivery it is dead-lettered instead.
+ * - Nothing a handler does can crash the process.
+ */
+export abstract class Listener<S extends Subject> {
+  abstract readonly subject: S;
+  abstract readonly queueGroup: string;
+  /** Redelivery happens after this long without ack. */
+  protected ackWaitMs = 30_000;
+  /** Bound on deliveries, including the naks that wait for a missing predecessor. */
+  protected maxDeliver = 20;
+
+  constructor(
+    protected readonly transport: EventTransport,
+    protected readonly logger?: Logger,
+  ) {}
+
+  abstract onMessage(data: EventData<S>, message: MessageContext): Promise<void>;
+
+  listen(): Promise<Subscription> {
+    return this.transport.subscribe(
+      this.subject,
+      { queueGroup: this.queueGroup, ackWaitMs: this.ackWaitMs, maxDeliver: this.maxDeliver },
+      (message) => this.handle(message),
+    );
+  }
+
+  private async handle(message: DeliveredMessage): Promise<void> {
+    let data: EventData<S>;
+    try {
+      data = decodeEvent(this.subject, message.data);
+    } catch (err) {
+      const reason = err instanceof EventValidationError ? err.reason : String(err);
+      await this.deadLetter(message, `invalid payload: ${reason}`);
+      return;
+    }
+
+    try {
+      await this.onMessage(data, {
+        subject: message.subject,
+        deliveryCount: message.deliveryCount,
+        ack: () => message.ack(),
+        nak: (delayMs) => message.nak(delayMs),
+      });
+    } catch (err) {
+      this.logger?.warn(
+        { err, subject: this.subject, queueGroup: this.queueGroup, deliveryCount: message.deliveryCount },
+        'event handler failed',
+      );
+      if (message.deliveryCount >= this.maxDeliver) {
+        await this.deadLetter(message, `handler failed on delivery ${message.deliveryCount}: ${errorText(err)}`);
+      } else {
+        message.nak(retryDelayMs(message.deliveryCount));
+      }
+    }
+  }
+
+  private async deadLetter(message: DeliveredMessage, reason: string): Promise<void> {
+    this.logger?.error(
+      { subject: this.subject, queueGroup: this.queueGroup, deliveryCount: message.deliveryCount, reason },
+      'event dead-lettered',
+    );
+    try {
+      await this.transport.deadLetter({
+        subject: message.subject,
+        queueGroup: this.queueGroup,
+        payload: payloadText(message.data),
+        reason,
+        deliveryCount: message.deliveryCount,
+        deadLetteredAt: new Date().toISOString(),
+      });
+      message.term(reason);
+    } catch (err) {
+      // Could not record it: keep the message so it is not lost; it comes back after a back-off.
+      this.logger?.error({ err, subject: this.subject }, 'could not dead-letter event');
+      message.nak(retryDelayMs(message.deliveryCount));
+    }
+  }
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,15 @@
+/** Event names: the public contract between services. Transports derive their wire subjects from these. */
+export const Subjects = {
+  TicketCreated: 'ticket:created',
+  TicketUpdated: 'ticket:updated',
+  OrderCreated: 'order:created',
+  OrderUpdated: 'order:updated',
+} as const;
+
+export type Subject = (typeof Subjects)[keyof typeof Subjects];
+
+export const ALL_SUBJECTS: readonly Subject[] = Object.values(Subjects);
+
+export function isSubject(value: string): value is Subject {
+  return (ALL_SUBJECTS as readonly string[]).includes(value);
+}

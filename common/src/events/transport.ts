@@ -1,0 +1,60 @@
+/**
+ * What a message transport must offer the Publisher/Listener classes. JetStream implements it today;
+ * the NATS Streaming transport implements the same contract, so services never see which one runs.
+ */
+
+/** One delivery of one message to one consumer group. Settle it exactly once: ack, nak or term. */
+export interface DeliveredMessage {
+  /** The event name (e.g. `ticket:created`), not the transport's wire subject. */
+  readonly subject: string;
+  readonly data: Uint8Array;
+  /** 1 on first delivery, incremented on every redelivery. */
+  readonly deliveryCount: number;
+  ack(): void;
+  /** Ask for redelivery, after `delayMs` where the transport supports it. */
+  nak(delayMs?: number): void;
+  /** Never deliver this message again (it has been dead-lettered). */
+  term(reason: string): void;
+}
+
+export interface SubscribeOptions {
+  /** Consumer group: every replica of one service shares it, so each event is handled once per service. */
+  queueGroup: string;
+  /** How long an unsettled delivery may take before the server redelivers it. */
+  ackWaitMs: number;
+  /** Upper bound on deliveries; the listener dead-letters a message on its last one. */
+  maxDeliver: number;
+}
+
+export type MessageHandler = (message: DeliveredMessage) => Promise<void>;
+
+export interface Subscription {
+  /** Stop taking new messages and wait for the one in flight to be settled. */
+  stop(): Promise<void>;
+}
+
+/** A message that could not be processed, kept with everything needed to inspect and replay it. */
+export interface DeadLetter {
+  subject: string;
+  queueGroup: string;
+  /** The original payload as text (UTF-8). */
+  payload: string;
+  reason: string;
+  deliveryCount: number;
+  deadLetteredAt: string;
+}
+
+export interface PublishOptions {
+  /** Deduplication key; a re-publish with the same id inside the server's window is dropped. */
+  messageId?: string;
+}
+
+export interface EventTransport {
+  readonly kind: 'jetstream' | 'stan';
+  /** Resolves only once the server has stored the message. */
+  publish(subject: string, payload: Uint8Array, options?: PublishOptions): Promise<void>;
+  subscribe(subject: string, options: SubscribeOptions, handler: MessageHandler): Promise<Subscription>;
+  deadLetter(record: DeadLetter): Promise<void>;
+  /** Drain subscriptions and close the connection. */
+  close(): Promise<void>;
+}

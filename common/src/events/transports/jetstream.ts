@@ -1,0 +1,219 @@
+import {
+  AckPolicy,
+  DeliverPolicy,
+  JetStreamApiError,
+  type JetStreamClient,
+  type JetStreamManager,
+  jetstream,
+  jetstreamManager,
+  StorageType,
+} from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type {
+  DeadLetter,
+  DeliveredMessage,
+  EventTransport,
+  MessageHandler,
+  PublishOptions,
+  SubscribeOptions,
+  Subscription,
+} from '../transport';
+
+/** JetStream durations are nanoseconds. */
+const nanos = (ms: number): number => ms * 1_000_000;
+
+export interface JetStreamTransportOptions {
+  /** One URL or a comma-separated list, e.g. `nats://127.0.0.1:4222`. */
+  servers: string;
+  /** Connection name shown in the server's `/connz`. */
+  connectionName?: string;
+  /** Stream holding all events; default `EVENTS`. */
+  streamName?: string;
+  /** Wire subjects are `<prefix>.<event name>`; default `events`. */
+  subjectPrefix?: string;
+  /** Stream holding dead letters; default `DEAD_LETTERS` over `<deadLetterPrefix>.>`. */
+  deadLetterStreamName?: string;
+  deadLetterPrefix?: string;
+  /** How long the server remembers message ids for deduplication; default 2 minutes. */
+  duplicateWindowMs?: number;
+}
+
+/**
+ * Maps event names to wire subjects and back. The only place that knows the mapping, so a stream
+ * over `events.>` holds `events.ticket:created` and a listener still sees `ticket:created`.
+ */
+export class SubjectMapping {
+  constructor(readonly prefix: string) {}
+  toWire(subject: string): string {
+    return `${this.prefix}.${subject}`;
+  }
+  fromWire(wireSubject: string): string {
+    return wireSubject.startsWith(`${this.prefix}.`) ? wireSubject.slice(this.prefix.length + 1) : wireSubject;
+  }
+  get wildcard(): string {
+    return `${this.prefix}.>`;
+  }
+}
+
+/** Durable consumer names allow only a safe character set; `orders-service` + `ticket:created` → `orders-service__ticket_created`. */
+export function durableName(queueGroup: string, subject: string): string {
+  return `${queueGroup}__${subject}`.replace(/[^A-Za-z0-9_-]/g, '_');
+}
+
+function isNotFound(err: unknown): boolean {
+  return err instanceof JetStreamApiError && (err.code === 404 || /not found/i.test(err.message));
+}
+
+const encoder = new TextEncoder();
+
+export class JetStreamTransport implements EventTransport {
+  readonly kind = 'jetstream' as const;
+  readonly subjects: SubjectMapping;
+  readonly deadLetterSubjects: SubjectMapping;
+  readonly streamName: string;
+  readonly deadLetterStreamName: string;
+  private readonly subscriptions = new Set<Subscription>();
+
+  private constructor(
+    readonly connection: NatsConnection,
+    readonly manager: JetStreamManager,
+    private readonly client: JetStreamClient,
+    options: JetStreamTransportOptions,
+  ) {
+    this.subjects = new SubjectMapping(options.subjectPrefix ?? 'events');
+    this.deadLetterSubjects = new SubjectMapping(options.deadLetterPrefix ?? 'deadletter');
+    this.streamName = options.streamName ?? 'EVENTS';
+    this.deadLetterStreamName = options.deadLetterStreamName ?? 'DEAD_LETTERS';
+  }
+
+  /** Connects and makes sure the event and dead-letter streams exist (file storage). */
+  static async connect(options: JetStreamTransportOptions): Promise<JetStreamTransport> {
+    const connection = await connect({
+      servers: options.servers.split(',').map((s) => s.trim()),
+      name: options.connectionName,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 500,
+    });
+    try {
+      const manager = await jetstreamManager(connection);
+      const transport = new JetStreamTransport(connection, manager, jetstream(connection), options);
+      const window = nanos(options.duplicateWindowMs ?? 120_000);
+      await transport.ensureStream(transport.streamName, transport.subjects.wildcard, window);
+      await transport.ensureStream(transport.deadLetterStreamName, transport.deadLetterSubjects.wildcard, window);
+      return transport;
+    } catch (err) {
+      await connection.close();
+      throw err;
+    }
+  }
+
+  private async ensureStream(name: string, subject: string, duplicateWindow: number): Promise<void> {
+    try {
+      const info = await this.manager.streams.info(name);
+      if (!info.config.subjects?.includes(subject)) {
+        throw new Error(`JetStream stream ${name} exists but does not capture ${subject}`);
+      }
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      try {
+        await this.manager.streams.add({
+          name,
+          subjects: [subject],
+          storage: StorageType.File,
+          duplicate_window: duplicateWindow,
+        });
+      } catch (addErr) {
+        // Another process created it between our info and add: fine if it is there now.
+        await this.manager.streams.info(name).catch(() => {
+          throw addErr;
+        });
+      }
+    }
+  }
+
+  async publish(subject: string, payload: Uint8Array, options: PublishOptions = {}): Promise<void> {
+    await this.client.publish(this.subjects.toWire(subject), payload, options.messageId ? { msgID: options.messageId } : {});
+  }
+
+  async subscribe(subject: string, options: SubscribeOptions, handler: MessageHandler): Promise<Subscription> {
+    const durable = durableName(options.queueGroup, subject);
+    const config = {
+      ack_wait: nanos(options.ackWaitMs),
+      max_deliver: options.maxDeliver,
+    };
+    try {
+      await this.manager.consumers.info(this.streamName, durable);
+      await this.manager.consumers.update(this.streamName, durable, config);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      await this.manager.consumers
+        .add(this.streamName, {
+          ...config,
+          durable_name: durable,
+          filter_subject: this.subjects.toWire(subject),
+          ack_policy: AckPolicy.Explicit,
+          deliver_policy: DeliverPolicy.All,
+        })
+        .catch(async (addErr: unknown) => {
+          // A replica of the same service created it concurrently.
+          await this.manager.consumers.info(this.streamName, durable).catch(() => {
+            throw addErr;
+          });
+        });
+    }
+
+    const consumer = await this.client.consumers.get(this.streamName, durable);
+    const messages = await consumer.consume({ max_messages: 64 });
+    const loop = (async () => {
+      for await (const m of messages) {
+        let settled = false;
+        const settleOnce = (fn: () => void) => {
+          if (settled) return;
+          settled = true;
+          fn();
+        };
+        const delivered: DeliveredMessage = {
+          subject: this.subjects.fromWire(m.subject),
+          data: m.data,
+          deliveryCount: m.info.deliveryCount,
+          ack: () => settleOnce(() => m.ack()),
+          nak: (delayMs) => settleOnce(() => m.nak(delayMs)),
+          term: (reason) => settleOnce(() => m.term(reason)),
+        };
+        // The handler owns error handling (see Listener); this guard only keeps the loop alive.
+        await handler(delivered).catch(() => delivered.nak());
+      }
+    })();
+
+    const subscription: Subscription = {
+      stop: async () => {
+        this.subscriptions.delete(subscription);
+        messages.stop();
+        await loop;
+      },
+    };
+    this.subscriptions.add(subscription);
+    return subscription;
+  }
+
+  async deadLetter(record: DeadLetter): Promise<void> {
+    const wire = this.deadLetterSubjects.toWire(`${record.queueGroup}.${record.subject}`);
+    await this.client.publish(wire, encoder.encode(JSON.stringify(record)));
+  }
+
+  /** Reads every dead letter currently stored (for tests and the operator tools). */
+  async listDeadLetters(): Promise<Array<DeadLetter & { sequence: number }>> {
+    const info = await this.manager.streams.info(this.deadLetterStreamName);
+    const records: Array<DeadLetter & { sequence: number }> = [];
+    for (let seq = info.state.first_seq; seq > 0 && seq <= info.state.last_seq; seq++) {
+      const stored = await this.manager.streams.getMessage(this.deadLetterStreamName, { seq }).catch(() => null);
+      if (stored) records.push({ ...(stored.json() as DeadLetter), sequence: seq });
+    }
+    return records;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.subscriptions].map((s) => s.stop()));
+    if (!this.connection.isClosed()) await this.connection.drain();
+  }
+}

@@ -1,0 +1,47 @@
+import { parse as parseCookies } from 'cookie';
+import type { RequestHandler } from 'express';
+import jwt from 'jsonwebtoken';
+import { z } from 'zod';
+
+/** The identity a session token carries. */
+export const userPayloadSchema = z.object({ id: z.string().min(1), email: z.string().min(1) });
+export type UserPayload = z.infer<typeof userPayloadSchema>;
+
+/** Name of the httpOnly cookie that holds the session JWT. */
+export const SESSION_COOKIE = 'session';
+
+declare global {
+  namespace Express {
+    interface Request {
+      currentUser?: UserPayload;
+    }
+  }
+}
+
+/** Reads the token from `Authorization: Bearer …` first, then from the session cookie. */
+function readToken(authorization: string | undefined, cookieHeader: string | undefined): string | undefined {
+  const bearer = authorization?.match(/^Bearer\s+(\S+)$/i);
+  if (bearer) return bearer[1];
+  if (!cookieHeader) return undefined;
+  return parseCookies(cookieHeader)[SESSION_COOKIE];
+}
+
+/**
+ * Sets `req.currentUser` when the request carries a valid, unexpired HS256 token signed with `jwtKey`.
+ * Anything else (no token, tampered, expired, `alg: none`, wrong shape) leaves it unset: `requireAuth` decides.
+ */
+export function currentUser(options: { jwtKey: string }): RequestHandler {
+  return (req, _res, next) => {
+    const token = readToken(req.headers.authorization, req.headers.cookie);
+    if (token) {
+      try {
+        const decoded = jwt.verify(token, options.jwtKey, { algorithms: ['HS256'] });
+        const payload = userPayloadSchema.safeParse(decoded);
+        if (payload.success) req.currentUser = { id: payload.data.id, email: payload.data.email };
+      } catch {
+        // An invalid token is the same as no token.
+      }
+    }
+    next();
+  };
+}

@@ -1,0 +1,39 @@
+import type { RequestHandler } from 'express';
+import type { z } from 'zod';
+import type { ErrorItem } from '../errors/custom-error';
+import { RequestValidationError } from '../errors/request-validation-error';
+
+export function issuesToErrors(issues: readonly z.core.$ZodIssue[]): ErrorItem[] {
+  return issues.map((issue) => {
+    const field = issue.path.map(String).join('.');
+    return field ? { message: issue.message, field } : { message: issue.message };
+  });
+}
+
+/**
+ * Validates `req.body` (and `req.params`) against schemas and replaces the body with the parsed value,
+ * so handlers see exactly the typed shape (unknown keys stripped, operator objects rejected).
+ */
+export function validateRequest(schemas: { body?: z.ZodType; params?: z.ZodType }): RequestHandler {
+  return (req, _res, next) => {
+    const errors: ErrorItem[] = [];
+    if (schemas.body) {
+      const body = schemas.body.safeParse(req.body ?? {});
+      if (body.success) req.body = body.data;
+      else errors.push(...issuesToErrors(body.error.issues));
+    }
+    if (schemas.params) {
+      const params = schemas.params.safeParse(req.params);
+      if (!params.success) errors.push(...issuesToErrors(params.error.issues));
+    }
+    if (errors.length > 0) throw new RequestValidationError(errors);
+    next();
+  };
+}
+
+/** Parses `value` with `schema` inside a handler, returning the typed result or throwing a 400 naming each field. */
+export function validate<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
+  const result = schema.safeParse(value ?? {});
+  if (!result.success) throw new RequestValidationError(issuesToErrors(result.error.issues));
+  return result.data;
+}

@@ -1,0 +1,19 @@
+/**
+ * One jest run for every workspace. The global setup starts the real servers once (NATS with
+ * JetStream, a Mongo-compatible server) and the teardown stops them; see tools/src/jest.
+ * Tests run on the TypeScript sources; `npm test` builds first so the set-up code is compiled.
+ * @type {import('jest').Config}
+ */
+module.exports = {
+  testEnvironment: 'node',
+  testMatch: ['<rootDir>/*/test/**/*.test.ts'],
+  transform: { '^.+\\.ts$': 'ts-jest' },
+  moduleNameMapper: {
+    '^@ticketing/common$': '<rootDir>/common/src/index.ts',
+    '^@ticketing/tools/(.*)$': '<rootDir>/tools/src/$1',
+  },
+  globalSetup: '<rootDir>/tools/dist/jest/global-setup.js',
+  globalTeardown: '<rootDir>/tools/dist/jest/global-teardown.js',
+  testTimeout: 30_000,
+  maxWorkers: 2,
+};

@@ -1,0 +1,178 @@
+import { execFile, execFileSync } from 'node:child_process';
+import {
+  accessSync,
+  appendFileSync,
+  chmodSync,
+  constants,
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { StackLog } from './log';
+import { binDir, logDir } from './paths';
+
+const run = promisify(execFile);
+
+/** A server we can build from the Go module proxy, pinned to one version. */
+export interface GoServer {
+  name: 'nats-server' | 'nats-streaming-server' | 'ferretdb';
+  module: string;
+  /** Package path of the main package inside the module. */
+  mainPackage: string;
+  version: string;
+  /** Environment variable that points at an existing binary and skips everything else. */
+  binEnv: string;
+  /** Accept a binary found on PATH if its `--version` output matches. */
+  acceptOnPath: RegExp;
+}
+
+export const NATS_SERVER: GoServer = {
+  name: 'nats-server',
+  module: 'github.com/nats-io/nats-server/v2',
+  mainPackage: '.',
+  version: 'v2.12.15',
+  binEnv: 'NATS_SERVER_BIN',
+  acceptOnPath: /v?2\.1[2-9]\./,
+};
+
+export const NATS_STREAMING_SERVER: GoServer = {
+  name: 'nats-streaming-server',
+  module: 'github.com/nats-io/nats-streaming-server',
+  mainPackage: '.',
+  version: 'v0.25.6',
+  binEnv: 'NATS_STREAMING_SERVER_BIN',
+  acceptOnPath: /v?0\.25\./,
+};
+
+export const FERRETDB: GoServer = {
+  name: 'ferretdb',
+  module: 'github.com/FerretDB/FerretDB',
+  mainPackage: './cmd/ferretdb',
+  version: 'v1.24.2',
+  binEnv: 'FERRETDB_BIN',
+  acceptOnPath: /v1\.24\./,
+};
+
+/** Used when a pinned server does not build with the machine's Go: the proxy serves this toolchain. */
+const FALLBACK_TOOLCHAIN = 'go1.24.11';
+
+export class MissingServerError extends Error {}
+
+function isExecutable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function onPath(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    const candidate = path.join(dir, name);
+    if (dir && isExecutable(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+function versionOf(binary: string): string {
+  try {
+    return execFileSync(binary, ['--version'], { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Finds the pinned server: `$<binEnv>`, then our tools folder, then PATH (if the version matches), and
+ * otherwise builds it with Go into the tools folder. Every install is logged under `.tools/logs/`.
+ */
+export async function ensureServer(server: GoServer, log: StackLog): Promise<string> {
+  const fromEnv = process.env[server.binEnv];
+  if (fromEnv) {
+    if (!isExecutable(fromEnv)) throw new MissingServerError(`${server.binEnv}=${fromEnv} is not an executable file`);
+    return fromEnv;
+  }
+  const installed = path.join(binDir, `${server.name}-${server.version}`);
+  if (isExecutable(installed)) return installed;
+  const system = onPath(server.name);
+  if (system && server.acceptOnPath.test(versionOf(system))) return system;
+
+  const go = onPath('go');
+  if (!go) {
+    throw new MissingServerError(
+      `${server.name} ${server.version} is needed: install Go >= 1.24 (it builds the server into .tools/bin), ` +
+        `put ${server.name} ${server.version} on PATH, or set ${server.binEnv} to its path`,
+    );
+  }
+  mkdirSync(binDir, { recursive: true });
+  mkdirSync(logDir, { recursive: true });
+  const logFile = path.join(logDir, `install-${server.name}.log`);
+  log(`installing ${server.name} ${server.version} with Go (one time, log: ${path.relative(process.cwd(), logFile)})`);
+  try {
+    await build(server, installed, logFile);
+  } catch {
+    log(`${server.name} did not build with the machine's Go; retrying with GOTOOLCHAIN=${FALLBACK_TOOLCHAIN}`);
+    try {
+      await build(server, installed, logFile, { GOTOOLCHAIN: FALLBACK_TOOLCHAIN });
+    } catch {
+      throw new MissingServerError(
+        `could not build ${server.name} ${server.version} (see ${logFile}); set ${server.binEnv} to an installed binary`,
+      );
+    }
+  }
+  log(`installed ${installed}`);
+  return installed;
+}
+
+async function build(server: GoServer, target: string, logFile: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<void> {
+  const env = { ...process.env, ...extraEnv, GOFLAGS: '-mod=mod', CGO_ENABLED: '0' };
+  const work = mkdtempSync(path.join(os.tmpdir(), `build-${server.name}-`));
+  const step = async (args: string[], cwd: string) => {
+    appendFileSync(logFile, `\n$ ${extraEnv.GOTOOLCHAIN ? `GOTOOLCHAIN=${extraEnv.GOTOOLCHAIN} ` : ''}go ${args.join(' ')}  (in ${cwd})\n`);
+    try {
+      const { stdout, stderr } = await run('go', args, { cwd, env, maxBuffer: 64 * 1024 * 1024 });
+      appendFileSync(logFile, stdout + stderr);
+      return stdout;
+    } catch (err) {
+      const e = err as { stdout?: string; stderr?: string; message: string };
+      appendFileSync(logFile, `${e.stdout ?? ''}${e.stderr ?? e.message}\n`);
+      throw err;
+    }
+  };
+  try {
+    // Download the pinned module and build its main package from a writable copy. (`go install pkg@v`
+    // would do the same, but FerretDB needs build/version/version.txt, which only its release tooling writes.)
+    const downloaded = JSON.parse(await step(['mod', 'download', '-json', `${server.module}@${server.version}`], work)) as {
+      Dir: string;
+    };
+    const source = path.join(work, 'src');
+    cpSync(downloaded.Dir, source, { recursive: true });
+    chmodWritable(source);
+    if (server.name === 'ferretdb') writeFileSync(path.join(source, 'build', 'version', 'version.txt'), `${server.version}\n`);
+    const output = path.join(work, server.name);
+    await step(['build', '-trimpath', '-o', output, server.mainPackage], source);
+    renameOrCopy(output, target);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+function chmodWritable(dir: string): void {
+  execFileSync('chmod', ['-R', 'u+w', dir]);
+}
+
+function renameOrCopy(from: string, to: string): void {
+  try {
+    renameSync(from, to);
+  } catch {
+    cpSync(from, to);
+  }
+  chmodSync(to, 0o755);
+}
