@@ -1,7 +1,6 @@
-import { currentUser, errorHandler, type Logger, notFoundHandler } from '@ticketing/common';
+import { currentUser, errorHandler, healthRouter, isMongoConnected, type Logger, notFoundHandler } from '@ticketing/common';
 import express, { type Express } from 'express';
 import { currentUserRouter } from './routes/current-user';
-import { healthRouter } from './routes/health';
 import { signinRouter } from './routes/signin';
 import { signoutRouter } from './routes/signout';
 import { signupRouter } from './routes/signup';
@@ -15,7 +14,7 @@ export function buildApp(settings: SessionSettings, logger: Logger): Express {
   app.set('trust proxy', true);
   app.use(express.json({ limit: '100kb' }));
   app.use(currentUser({ jwtKey: settings.jwtKey }));
-  app.use(healthRouter());
+  app.use(healthRouter('/api/users', { mongo: isMongoConnected }));
   app.use(signupRouter(sessions));
   app.use(signinRouter(sessions));
   app.use(signoutRouter(sessions));

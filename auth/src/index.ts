@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { ConfigError, createLogger, handleShutdown } from '@ticketing/common';
+import { ConfigError, connectMongo, createLogger, handleShutdown } from '@ticketing/common';
 import mongoose from 'mongoose';
 import { buildApp } from './app';
 import { type AuthConfig, loadConfig } from './config';
@@ -7,7 +7,7 @@ import { User } from './models/user';
 
 async function main(config: AuthConfig): Promise<void> {
   const logger = createLogger('auth', config.logLevel);
-  await mongoose.connect(config.mongoUrl, { serverSelectionTimeoutMS: 10_000 });
+  await connectMongo(config.mongoUrl, logger);
   await User.init(); // the unique email index must exist before the first signup
   const server = buildApp(config, logger).listen(config.port);
   await once(server, 'listening');

@@ -31,8 +31,9 @@ class TestListener extends Listener<TicketCreated> {
     super(transport);
   }
 
-  onMessage(data: EventData<TicketCreated>, message: MessageContext): Promise<void> {
-    return this.handler(data, message);
+  async onMessage(data: EventData<TicketCreated>, message: MessageContext): Promise<undefined> {
+    await this.handler(data, message); // settles the message itself
+    return undefined;
   }
 }
 

@@ -23,7 +23,3 @@ const userSchema = new Schema<UserAttrs>(
 
 export type UserDocument = HydratedDocument<UserAttrs>;
 export const User = model<UserAttrs>('User', userSchema);
-
-export function isDuplicateKeyError(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 11000;
-}

@@ -1,8 +1,5 @@
+import { requiredString as text } from '@ticketing/common';
 import { z } from 'zod';
-
-/** "X is required" when absent, "X must be a string" when of another type. */
-const text = (label: string) =>
-  z.string({ error: (issue) => (issue.input === undefined ? `${label} is required` : `${label} must be a string`) });
 
 const email = text('Email').trim().toLowerCase().max(254, 'Email must be at most 254 characters').pipe(z.email('Email must be valid'));
 

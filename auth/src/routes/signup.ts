@@ -1,6 +1,6 @@
-import { BadRequestError, validate } from '@ticketing/common';
+import { BadRequestError, isDuplicateKeyError, validate } from '@ticketing/common';
 import { Router } from 'express';
-import { isDuplicateKeyError, User } from '../models/user';
+import { User } from '../models/user';
 import { hashPassword } from '../services/password';
 import type { Sessions } from '../services/session';
 import { signupSchema } from './credentials';

@@ -20,10 +20,19 @@ function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
   return issues.map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`).join('; ');
 }
 
-export function encodeEvent<S extends Subject>(subject: S, data: EventData<S>): Uint8Array {
+/** Validates `data` against the subject's schema and returns its JSON text. */
+export function serializeEvent<S extends Subject>(subject: S, data: EventData<S>): string {
   const parsed = eventSchemas[subject].safeParse(data);
   if (!parsed.success) throw new EventValidationError(subject, describeIssues(parsed.error.issues));
-  return encoder.encode(JSON.stringify(parsed.data));
+  return JSON.stringify(parsed.data);
+}
+
+export function encodeEvent<S extends Subject>(subject: S, data: EventData<S>): Uint8Array {
+  return encoder.encode(serializeEvent(subject, data));
+}
+
+export function encodeText(text: string): Uint8Array {
+  return encoder.encode(text);
 }
 
 export function decodeEvent<S extends Subject>(subject: S, payload: Uint8Array): EventData<S> {

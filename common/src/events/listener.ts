@@ -3,6 +3,7 @@ import { decodeEvent, EventValidationError, payloadText } from './codec';
 import type { EventData } from './schemas';
 import type { Subject } from './subjects';
 import type { DeliveredMessage, EventTransport, Subscription } from './transport';
+import { type ApplyResult, gapRetryDelayMs } from './versioning';
 
 /** What a handler may do with the message it is given. */
 export interface MessageContext {
@@ -23,8 +24,10 @@ export function retryDelayMs(deliveryCount: number): number {
  * service shares the group's durable consumer, so each event is handled once per service.
  *
  * - The payload is validated; an invalid one is dead-lettered at once and never redelivered.
- * - `onMessage` settles the message with `ack()` or `nak(delay)`. If it throws, the error is logged and
- *   the message redelivered after a back-off; on the last allowed delivery it is dead-lettered instead.
+ * - `onMessage` either returns an `ApplyResult` (`applied`/`stale` → ack; `gap` → nak with a short delay
+ *   so the missing predecessor can arrive first) or settles the message itself with `ack()`/`nak()`.
+ * - If it throws, the error is logged and the message redelivered after a back-off. On the last allowed
+ *   delivery (a failure, or a gap that never filled) the message is dead-lettered instead.
  * - Nothing a handler does can crash the process.
  */
 export abstract class Listener<S extends Subject> {
@@ -40,7 +43,7 @@ export abstract class Listener<S extends Subject> {
     protected readonly logger?: Logger,
   ) {}
 
-  abstract onMessage(data: EventData<S>, message: MessageContext): Promise<void>;
+  abstract onMessage(data: EventData<S>, message: MessageContext): Promise<ApplyResult | undefined>;
 
   listen(): Promise<Subscription> {
     return this.transport.subscribe(
@@ -61,12 +64,20 @@ export abstract class Listener<S extends Subject> {
     }
 
     try {
-      await this.onMessage(data, {
+      const result = await this.onMessage(data, {
         subject: message.subject,
         deliveryCount: message.deliveryCount,
         ack: () => message.ack(),
         nak: (delayMs) => message.nak(delayMs),
       });
+      if (result === 'applied' || result === 'stale') message.ack();
+      else if (result === 'gap') {
+        if (message.deliveryCount >= this.maxDeliver) {
+          await this.deadLetter(message, `version gap never filled after ${message.deliveryCount} deliveries`);
+        } else {
+          message.nak(gapRetryDelayMs(message.deliveryCount));
+        }
+      }
     } catch (err) {
       this.logger?.warn(
         { err, subject: this.subject, queueGroup: this.queueGroup, deliveryCount: message.deliveryCount },

@@ -55,6 +55,8 @@ export interface EventTransport {
   publish(subject: string, payload: Uint8Array, options?: PublishOptions): Promise<void>;
   subscribe(subject: string, options: SubscribeOptions, handler: MessageHandler): Promise<Subscription>;
   deadLetter(record: DeadLetter): Promise<void>;
+  /** True while connected to the server (readiness). */
+  isConnected(): boolean;
   /** Drain subscriptions and close the connection. */
   close(): Promise<void>;
 }

@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express';
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { ErrorItem } from '../errors/custom-error';
 import { RequestValidationError } from '../errors/request-validation-error';
 
@@ -36,4 +36,14 @@ export function validate<T extends z.ZodType>(schema: T, value: unknown): z.outp
   const result = schema.safeParse(value ?? {});
   if (!result.success) throw new RequestValidationError(issuesToErrors(result.error.issues));
   return result.data;
+}
+
+/** A string field whose errors read "<Label> is required" when absent and "<Label> must be a string" otherwise. */
+export function requiredString(label: string) {
+  return z.string({ error: (issue) => (issue.input === undefined ? `${label} is required` : `${label} must be a string`) });
+}
+
+/** A 24-hex-digit MongoDB ObjectId string; anything else (including operator objects) is not an id. */
+export function isObjectId(value: unknown): value is string {
+  return typeof value === 'string' && /^[0-9a-fA-F]{24}$/.test(value);
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { connectMongo } from '@ticketing/common';
 import mongoose from 'mongoose';
 
 /** A database URL on the run's server (MONGO_URL from the stack), unique to the caller. */
@@ -11,12 +12,13 @@ export function uniqueDatabaseUrl(prefix = 'test'): string {
 }
 
 /**
- * Gives the calling test file its own database on the real server: connects mongoose before all tests,
+ * Gives the calling test file its own database on the real server: connects mongoose (as the services do)
+ * before all tests,
  * builds every model's indexes, empties the collections before each test, and drops the database after.
  */
 export function useTestDatabase(): void {
   beforeAll(async () => {
-    await mongoose.connect(uniqueDatabaseUrl(), { serverSelectionTimeoutMS: 10_000 });
+    await connectMongo(uniqueDatabaseUrl());
     await Promise.all(Object.values(mongoose.connection.models).map((model) => model.init()));
   });
 

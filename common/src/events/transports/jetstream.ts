@@ -73,6 +73,7 @@ export class JetStreamTransport implements EventTransport {
   readonly streamName: string;
   readonly deadLetterStreamName: string;
   private readonly subscriptions = new Set<Subscription>();
+  private isReconnecting = false;
 
   private constructor(
     readonly connection: NatsConnection,
@@ -84,6 +85,14 @@ export class JetStreamTransport implements EventTransport {
     this.deadLetterSubjects = new SubjectMapping(options.deadLetterPrefix ?? 'deadletter');
     this.streamName = options.streamName ?? 'EVENTS';
     this.deadLetterStreamName = options.deadLetterStreamName ?? 'DEAD_LETTERS';
+    void this.watchStatus();
+  }
+
+  private async watchStatus(): Promise<void> {
+    for await (const status of this.connection.status()) {
+      if (status.type === 'disconnect' || status.type === 'reconnecting') this.isReconnecting = true;
+      if (status.type === 'reconnect') this.isReconnecting = false;
+    }
   }
 
   /** Connects and makes sure the event and dead-letter streams exist (file storage). */
@@ -210,6 +219,10 @@ export class JetStreamTransport implements EventTransport {
       if (stored) records.push({ ...(stored.json() as DeadLetter), sequence: seq });
     }
     return records;
+  }
+
+  isConnected(): boolean {
+    return !this.connection.isClosed() && !this.isReconnecting;
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,137 @@
+import {
+  type EventTransport,
+  type JetStreamTransport,
+  OutboxRelay,
+  type PendingEvent,
+  pendingEvent,
+  pendingEventsField,
+  Subjects,
+  type TicketEventData,
+} from '@ticketing/common';
+import { useTestDatabase } from '@ticketing/tools/testing/mongo';
+import { closeIsolated, connectIsolated } from '@ticketing/tools/testing/nats';
+import { model, Schema, Types } from 'mongoose';
+
+/** An aggregate with an outbox, shaped like the services' tickets and orders. */
+const Aggregate = model(
+  'RelayTestAggregate',
+  new Schema({ title: String, version: Number, pendingEvents: pendingEventsField }, { versionKey: false }),
+);
+
+useTestDatabase();
+
+let transports: JetStreamTransport[] = [];
+afterEach(async () => {
+  await closeIsolated(transports);
+  transports = [];
+});
+
+const data = (id: Types.ObjectId, version: number): TicketEventData => ({
+  id: id.toHexString(),
+  version,
+  title: `v${version}`,
+  price: 10,
+  userId: 'u1',
+});
+
+/** Commits a change and its event in one write, exactly as the services do; no relay runs yet. */
+async function commitChange(versions: number[]) {
+  const _id = new Types.ObjectId();
+  const events: PendingEvent[] = versions.map((v) => pendingEvent(v === 0 ? Subjects.TicketCreated : Subjects.TicketUpdated, data(_id, v)));
+  await Aggregate.create({ _id, title: 'x', version: versions.at(-1), pendingEvents: events });
+  return _id;
+}
+
+async function storedMessages(bus: JetStreamTransport): Promise<string[]> {
+  const info = await bus.manager.streams.info(bus.streamName);
+  const out: string[] = [];
+  for (let seq = info.state.first_seq; seq > 0 && seq <= info.state.last_seq; seq++) {
+    const m = await bus.manager.streams.getMessage(bus.streamName, { seq });
+    if (!m) continue;
+    const event = m.json<TicketEventData>();
+    out.push(`${m.subject.split('.').pop()} ${event.id}:${event.version}`);
+  }
+  return out;
+}
+
+describe('OutboxRelay on real MongoDB-compatible storage and real JetStream', () => {
+  it('When the process died after the write but before publishing, then a relay started later publishes each event once, in order', async () => {
+    transports = await connectIsolated(1);
+    const [bus] = transports;
+    const id = await commitChange([0, 1]);
+
+    const relay = new OutboxRelay([Aggregate], bus);
+    expect(await relay.flush()).toBe(2);
+    expect(await relay.flush()).toBe(0);
+
+    expect(await storedMessages(bus)).toEqual([`ticket:created ${id}:0`, `ticket:updated ${id}:1`]);
+    expect((await Aggregate.findById(id))?.pendingEvents).toHaveLength(0);
+  });
+
+  it('When the process died after publishing but before marking sent, then the re-publish is dropped by the server (exactly once)', async () => {
+    transports = await connectIsolated(1);
+    const [bus] = transports;
+    const id = await commitChange([0]);
+    const [event] = ((await Aggregate.findById(id).lean())?.pendingEvents ?? []) as PendingEvent[];
+    // The first relay's publish reached the server; then the process died before it removed the event.
+    await bus.publish(event.subject, new TextEncoder().encode(event.payload), { messageId: event.messageId });
+
+    await new OutboxRelay([Aggregate], bus).flush();
+
+    expect(await storedMessages(bus)).toEqual([`ticket:created ${id}:0`]);
+    expect((await Aggregate.findById(id))?.pendingEvents).toHaveLength(0);
+  });
+
+  it('When publishing fails, then the events stay pending and go out on a later pass', async () => {
+    transports = await connectIsolated(1);
+    const [bus] = transports;
+    const id = await commitChange([0]);
+    let isDown = true;
+    const flaky: EventTransport = {
+      ...bus,
+      kind: bus.kind,
+      publish: (subject, payload, options) =>
+        isDown ? Promise.reject(new Error('NATS unreachable')) : bus.publish(subject, payload, options),
+      subscribe: bus.subscribe.bind(bus),
+      deadLetter: bus.deadLetter.bind(bus),
+      isConnected: () => !isDown,
+      close: async () => {},
+    };
+    const relay = new OutboxRelay([Aggregate], flaky);
+
+    expect(await relay.flush()).toBe(0);
+    expect((await Aggregate.findById(id))?.pendingEvents).toHaveLength(1);
+
+    isDown = false;
+    expect(await relay.flush()).toBe(1);
+    expect(await storedMessages(bus)).toEqual([`ticket:created ${id}:0`]);
+  });
+
+  it('When an event is committed while the relay is marking earlier ones sent, then the new one is kept and published next', async () => {
+    transports = await connectIsolated(1);
+    const [bus] = transports;
+    const id = await commitChange([0]);
+    // Slow publisher: a change lands between the relay's read and its mark-sent.
+    const slow: EventTransport = {
+      kind: bus.kind,
+      publish: async (subject, payload, options) => {
+        await bus.publish(subject, payload, options);
+        await Aggregate.updateOne(
+          { _id: id, version: 0 },
+          { $set: { version: 1 }, $push: { pendingEvents: pendingEvent(Subjects.TicketUpdated, data(id, 1)) } },
+        );
+      },
+      subscribe: bus.subscribe.bind(bus),
+      deadLetter: bus.deadLetter.bind(bus),
+      isConnected: () => true,
+      close: async () => {},
+    };
+
+    await new OutboxRelay([Aggregate], slow).flush();
+    expect((await Aggregate.findById(id))?.pendingEvents.map((e) => e.messageId)).toEqual([`${id}:1`]);
+
+    await new OutboxRelay([Aggregate], bus).flush();
+    expect(await storedMessages(bus)).toEqual([`ticket:created ${id}:0`, `ticket:updated ${id}:1`]);
+    expect((await Aggregate.findById(id))?.pendingEvents).toHaveLength(0);
+  });
+});

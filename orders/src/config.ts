@@ -1,0 +1,29 @@
+import { type EventBusConfig, envReader, eventBusConfigFromEnv } from '@ticketing/common';
+
+export interface OrdersConfig {
+  port: number;
+  mongoUrl: string;
+  jwtKey: string;
+  eventBus: EventBusConfig;
+  /** How long an order holds its ticket before it is cancelled automatically. */
+  orderExpirationSeconds: number;
+  /** How often the database is checked for orders past their expiry. */
+  expirySweepIntervalMs: number;
+  relayIntervalMs: number;
+  logLevel: string;
+}
+
+/** Reads the environment once; throws a ConfigError naming the first bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): OrdersConfig {
+  const read = envReader(env);
+  return {
+    port: read.integer('PORT', { default: 3003, min: 0, max: 65535 }),
+    mongoUrl: read.string('MONGO_URL'),
+    jwtKey: read.string('JWT_KEY', { minLength: 32 }),
+    eventBus: eventBusConfigFromEnv('orders', read),
+    orderExpirationSeconds: read.integer('ORDER_EXPIRATION_SECONDS', { default: 900, min: 1 }),
+    expirySweepIntervalMs: read.integer('EXPIRY_SWEEP_INTERVAL_MS', { default: 1000, min: 50 }),
+    relayIntervalMs: read.integer('OUTBOX_INTERVAL_MS', { default: 1000, min: 50 }),
+    logLevel: read.string('LOG_LEVEL', { default: 'info' }),
+  };
+}

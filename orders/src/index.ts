@@ -1,0 +1,60 @@
+import { once } from 'node:events';
+import { ConfigError, connectEventBus, connectMongo, createLogger, handleShutdown, isMongoConnected, OutboxRelay } from '@ticketing/common';
+import mongoose from 'mongoose';
+import { buildApp } from './app';
+import { loadConfig, type OrdersConfig } from './config';
+import { TicketCreatedListener } from './events/listeners/ticket-created-listener';
+import { TicketUpdatedListener } from './events/listeners/ticket-updated-listener';
+import { Order } from './models/order';
+import { Ticket } from './models/ticket';
+import { ExpirySweeper } from './services/expiry-sweeper';
+
+async function main(config: OrdersConfig): Promise<void> {
+  const logger = createLogger('orders', config.logLevel);
+  await connectMongo(config.mongoUrl, logger);
+  await Promise.all([Order.init(), Ticket.init()]); // the unique reservation index must exist before the first order
+  const bus = await connectEventBus(config.eventBus);
+
+  // The relay first: events committed before a crash go out now.
+  const relay = new OutboxRelay([Order], bus, { intervalMs: config.relayIntervalMs, logger });
+  relay.start();
+  const onChange = () => relay.kick();
+  const subscriptions = [await new TicketCreatedListener(bus, logger).listen(), await new TicketUpdatedListener(bus, logger).listen()];
+  const sweeper = new ExpirySweeper(config.expirySweepIntervalMs, onChange, logger);
+  sweeper.start();
+
+  const app = buildApp({
+    jwtKey: config.jwtKey,
+    logger,
+    orderExpirationSeconds: config.orderExpirationSeconds,
+    onChange,
+    health: { mongo: isMongoConnected, nats: () => bus.isConnected() },
+  });
+  const server = app.listen(config.port);
+  await once(server, 'listening');
+  logger.info({ port: config.port, transport: bus.kind }, 'orders listening');
+
+  handleShutdown(
+    [
+      { name: 'http', run: () => new Promise<void>((resolve) => server.close(() => resolve())) },
+      { name: 'expiry sweeper', run: () => sweeper.stop() },
+      { name: 'listeners', run: async () => void (await Promise.all(subscriptions.map((s) => s.stop()))) },
+      { name: 'outbox relay', run: () => relay.stop() },
+      { name: 'event bus', run: () => bus.close() },
+      { name: 'mongo', run: () => mongoose.disconnect() },
+    ],
+    logger,
+  );
+}
+
+let config: OrdersConfig;
+try {
+  config = loadConfig();
+} catch (err) {
+  console.error(err instanceof ConfigError ? err.message : err);
+  process.exit(1);
+}
+main(config).catch((err: unknown) => {
+  console.error('orders failed to start:', err instanceof Error ? err.message : err);
+  process.exit(1);
+});

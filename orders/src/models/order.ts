@@ -1,0 +1,63 @@
+import { ORDER_STATUSES, type OrderEventData, OrderStatus, type PendingEvent, pendingEventsField } from '@ticketing/common';
+import { type HydratedDocument, model, Schema, Types } from 'mongoose';
+
+export interface OrderAttrs {
+  userId: string;
+  status: OrderStatus;
+  expiresAt: Date;
+  ticket: Types.ObjectId;
+  /** The ticket's price when the order was placed (announced with the order). */
+  ticketPrice: number;
+  version: number;
+  /**
+   * The ticket's id while the order holds it, the order's own id once it no longer does. A unique index
+   * on it lets the database, not a read-then-write, guarantee at most one active order per ticket.
+   */
+  reservationKey: string;
+  pendingEvents: PendingEvent[];
+}
+
+const orderSchema = new Schema<OrderAttrs>(
+  {
+    userId: { type: String, required: true, index: true },
+    status: { type: String, required: true, enum: ORDER_STATUSES },
+    expiresAt: { type: Date, required: true },
+    ticket: { type: Schema.Types.ObjectId, ref: 'Ticket', required: true },
+    ticketPrice: { type: Number, required: true },
+    version: { type: Number, required: true, default: 0 },
+    reservationKey: { type: String, required: true, unique: true },
+    pendingEvents: pendingEventsField,
+  },
+  {
+    versionKey: false,
+    toJSON: {
+      transform(_doc, ret: Record<string, unknown>) {
+        const { _id, userId, status, expiresAt, ticket, version } = ret;
+        return { id: String(_id), userId, status, expiresAt, version, ticket: ticket instanceof Types.ObjectId ? String(ticket) : ticket };
+      },
+    },
+  },
+);
+orderSchema.index({ status: 1, expiresAt: 1 });
+
+export type OrderDocument = HydratedDocument<OrderAttrs>;
+export const Order = model<OrderAttrs>('Order', orderSchema);
+
+/** Statuses in which the order holds its ticket. */
+export const HOLDING_STATUSES: readonly OrderStatus[] = [OrderStatus.Created, OrderStatus.AwaitingPayment, OrderStatus.Complete];
+/** Statuses that lapse at `expiresAt`. */
+export const EXPIRING_STATUSES: readonly OrderStatus[] = [OrderStatus.Created, OrderStatus.AwaitingPayment];
+
+/** The full state announced in `order:created` / `order:updated`. */
+export function orderEventData(
+  order: Pick<OrderAttrs, 'userId' | 'status' | 'expiresAt' | 'ticket' | 'ticketPrice' | 'version'> & { _id: Types.ObjectId },
+): OrderEventData {
+  return {
+    id: order._id.toHexString(),
+    version: order.version,
+    status: order.status,
+    userId: order.userId,
+    expiresAt: order.expiresAt.toISOString(),
+    ticket: { id: order.ticket.toHexString(), price: order.ticketPrice },
+  };
+}

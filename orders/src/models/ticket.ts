@@ -1,0 +1,31 @@
+import { type HydratedDocument, model, Schema } from 'mongoose';
+
+/**
+ * Orders' replica of a ticket, built only from ticket events. Its `_id` is the ticket's id in the
+ * tickets service and its `version` the last version applied.
+ */
+export interface TicketAttrs {
+  title: string;
+  price: number;
+  version: number;
+}
+
+const ticketSchema = new Schema<TicketAttrs>(
+  {
+    title: { type: String, required: true },
+    price: { type: Number, required: true },
+    version: { type: Number, required: true },
+  },
+  {
+    versionKey: false,
+    toJSON: {
+      transform(_doc, ret: Record<string, unknown>) {
+        const { _id, title, price, version } = ret;
+        return { id: String(_id), title, price, version };
+      },
+    },
+  },
+);
+
+export type TicketDocument = HydratedDocument<TicketAttrs>;
+export const Ticket = model<TicketAttrs>('Ticket', ticketSchema);

@@ -1,0 +1,88 @@
+import {
+  BadRequestError,
+  HttpError,
+  isDuplicateKeyError,
+  NotAuthorizedError,
+  NotFoundError,
+  OrderStatus,
+  pendingEvent,
+  Subjects,
+} from '@ticketing/common';
+import { EXPIRING_STATUSES, HOLDING_STATUSES, Order, type OrderDocument, orderEventData } from '../models/order';
+import { Ticket } from '../models/ticket';
+
+const MAX_ATTEMPTS = 5;
+
+/**
+ * Places an order for a ticket. The order and its `order:created` event are one insert; the unique
+ * reservation key makes the database refuse a second active order for the same ticket, however many
+ * requests race.
+ */
+export async function createOrder(userId: string, ticketId: string, expirationSeconds: number): Promise<OrderDocument> {
+  const ticket = await Ticket.findById(ticketId);
+  if (!ticket) throw new NotFoundError('Ticket not found');
+  const order = new Order({
+    userId,
+    status: OrderStatus.Created,
+    expiresAt: new Date(Date.now() + expirationSeconds * 1000),
+    ticket: ticket._id,
+    ticketPrice: ticket.price,
+    version: 0,
+    reservationKey: ticket.id,
+  });
+  order.pendingEvents = [pendingEvent(Subjects.OrderCreated, orderEventData(order))];
+  try {
+    await order.save();
+  } catch (err) {
+    if (isDuplicateKeyError(err)) throw new BadRequestError('Ticket is already reserved', 'ticketId');
+    throw err;
+  }
+  return order.populate('ticket');
+}
+
+/**
+ * Moves an order to `status` with its `order:updated` event, conditional on the version read.
+ * Returns undefined when the order changed in between (the caller re-reads and decides again).
+ */
+async function transition(order: OrderDocument, status: OrderStatus): Promise<OrderDocument | undefined> {
+  const version = order.version + 1;
+  const isHolding = HOLDING_STATUSES.includes(status);
+  const next = { ...orderEventData(order), status, version };
+  const updated = await Order.findOneAndUpdate(
+    { _id: order._id, version: order.version },
+    {
+      $set: { status, version, reservationKey: isHolding ? order.reservationKey : order.id },
+      $push: { pendingEvents: pendingEvent(Subjects.OrderUpdated, next) },
+    },
+    { new: true },
+  );
+  return updated ?? undefined;
+}
+
+/** Cancels the caller's order (idempotent); a complete order cannot be cancelled. */
+export async function cancelOrder(orderId: string, userId: string): Promise<{ order: OrderDocument; isChanged: boolean }> {
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const order = await Order.findById(orderId);
+    if (!order) throw new NotFoundError('Order not found');
+    if (order.userId !== userId) throw new NotAuthorizedError();
+    if (order.status === OrderStatus.Complete) throw new BadRequestError('Cannot cancel a completed order');
+    if (order.status === OrderStatus.Cancelled) return { order, isChanged: false };
+    const cancelled = await transition(order, OrderStatus.Cancelled);
+    if (cancelled) return { order: cancelled, isChanged: true };
+  }
+  throw new HttpError(409, 'The order is changing too often; try again');
+}
+
+/**
+ * Cancels every order whose `expiresAt` has passed. The database is the record, so orders that expired
+ * while the service was down are caught on the next sweep; the conditional write makes concurrent
+ * sweeps by several replicas (or a racing payment) safe. Returns how many this call cancelled.
+ */
+export async function expireDueOrders(now = new Date(), batchSize = 100): Promise<number> {
+  const due = await Order.find({ status: { $in: EXPIRING_STATUSES }, expiresAt: { $lte: now } }).limit(batchSize);
+  let expired = 0;
+  for (const order of due) {
+    if (await transition(order, OrderStatus.Cancelled)) expired++;
+  }
+  return expired;
+}

@@ -1,0 +1,32 @@
+import { type ApplyResult, isDuplicateKeyError, type TicketEventData, versionVerdict } from '@ticketing/common';
+import { Ticket } from '../models/ticket';
+
+const MAX_ATTEMPTS = 5;
+
+/**
+ * Applies a ticket event to the replica: only the next version is applied, with a write conditional on
+ * the version read; older versions are duplicates, newer ones wait for their predecessor.
+ */
+export async function applyTicketEvent(data: TicketEventData): Promise<ApplyResult> {
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const replica = await Ticket.findById(data.id);
+    const verdict = versionVerdict(data.version, replica?.version);
+    if (verdict !== 'apply') return verdict;
+
+    if (!replica) {
+      try {
+        await Ticket.create({ _id: data.id, title: data.title, price: data.price, version: data.version });
+        return 'applied';
+      } catch (err) {
+        if (!isDuplicateKeyError(err)) throw err;
+        continue; // created concurrently by another replica: decide again
+      }
+    }
+    const result = await Ticket.updateOne(
+      { _id: replica._id, version: replica.version },
+      { $set: { title: data.title, price: data.price, version: data.version } },
+    );
+    if (result.matchedCount === 1) return 'applied';
+  }
+  throw new Error(`ticket replica ${data.id} kept changing while applying v${data.version}`);
+}

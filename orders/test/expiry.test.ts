@@ -1,0 +1,46 @@
+import { useTestDatabase } from '@ticketing/tools/testing/mongo';
+import { newUser } from '@ticketing/tools/testing/session';
+import { Order } from '../src/models/order';
+import { createOrder, expireDueOrders } from '../src/services/orders';
+import { replicaTicket } from './helpers';
+
+useTestDatabase();
+
+const buyer = newUser('buyer');
+const later = (seconds: number) => new Date(Date.now() + seconds * 1000);
+
+describe('order expiry', () => {
+  it('When an order is past its expiry, then a sweep cancels it, announces it and frees the ticket', async () => {
+    const ticket = await replicaTicket();
+    const order = await createOrder(buyer.id, ticket.id, 60);
+
+    expect(await expireDueOrders(later(30))).toBe(0);
+    expect(await expireDueOrders(later(61))).toBe(1);
+
+    const stored = await Order.findById(order.id);
+    expect(stored?.status).toBe('cancelled');
+    expect(stored?.version).toBe(1);
+    expect(JSON.parse(stored?.pendingEvents.at(-1)?.payload ?? '{}')).toMatchObject({ version: 1, status: 'cancelled' });
+    await expect(createOrder(newUser().id, ticket.id, 60)).resolves.toBeDefined();
+  });
+
+  it('When several sweeps run at once (several replicas), then each order is cancelled exactly once', async () => {
+    const tickets = await Promise.all(Array.from({ length: 5 }, () => replicaTicket()));
+    for (const t of tickets) await createOrder(buyer.id, t.id, 1);
+
+    const counts = await Promise.all([expireDueOrders(later(5)), expireDueOrders(later(5)), expireDueOrders(later(5))]);
+
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(5);
+    const orders = await Order.find();
+    expect(orders.map((o) => [o.status, o.version, o.pendingEvents.length])).toEqual(Array(5).fill(['cancelled', 1, 2]));
+  });
+
+  it('When an order is complete, then expiry leaves it alone', async () => {
+    const ticket = await replicaTicket();
+    const order = await createOrder(buyer.id, ticket.id, 1);
+    await Order.updateOne({ _id: order._id }, { $set: { status: 'complete' } });
+
+    expect(await expireDueOrders(later(5))).toBe(0);
+    expect((await Order.findById(order.id))?.status).toBe('complete');
+  });
+});

@@ -1,0 +1,19 @@
+import { createLogger } from '@ticketing/common';
+import { testJwtKey } from '@ticketing/tools/testing/session';
+import { Types } from 'mongoose';
+import { buildApp } from '../src/app';
+import { Ticket } from '../src/models/ticket';
+
+export const EXPIRATION_SECONDS = 900;
+export const app = buildApp({
+  jwtKey: testJwtKey,
+  logger: createLogger('orders-test', 'silent'),
+  orderExpirationSeconds: EXPIRATION_SECONDS,
+  onChange: () => {},
+  health: { mongo: () => true, nats: () => true },
+});
+
+/** A ticket in orders' replica, as if its ticket:created had been applied. */
+export function replicaTicket(title = 'Concert', price = 20) {
+  return Ticket.create({ _id: new Types.ObjectId(), title, price, version: 0 });
+}

@@ -1,0 +1,24 @@
+import { type EventBusConfig, envReader, eventBusConfigFromEnv } from '@ticketing/common';
+
+export interface TicketsConfig {
+  port: number;
+  mongoUrl: string;
+  jwtKey: string;
+  eventBus: EventBusConfig;
+  /** How often the outbox relay sweeps for unpublished events. */
+  relayIntervalMs: number;
+  logLevel: string;
+}
+
+/** Reads the environment once; throws a ConfigError naming the first bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): TicketsConfig {
+  const read = envReader(env);
+  return {
+    port: read.integer('PORT', { default: 3002, min: 0, max: 65535 }),
+    mongoUrl: read.string('MONGO_URL'),
+    jwtKey: read.string('JWT_KEY', { minLength: 32 }),
+    eventBus: eventBusConfigFromEnv('tickets', read),
+    relayIntervalMs: read.integer('OUTBOX_INTERVAL_MS', { default: 1000, min: 50 }),
+    logLevel: read.string('LOG_LEVEL', { default: 'info' }),
+  };
+}

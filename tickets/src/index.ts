@@ -1,0 +1,52 @@
+import { once } from 'node:events';
+import { ConfigError, connectEventBus, connectMongo, createLogger, handleShutdown, isMongoConnected, OutboxRelay } from '@ticketing/common';
+import mongoose from 'mongoose';
+import { buildApp } from './app';
+import { loadConfig, type TicketsConfig } from './config';
+import { OrderCreatedListener } from './events/listeners/order-created-listener';
+import { OrderUpdatedListener } from './events/listeners/order-updated-listener';
+import { Ticket } from './models/ticket';
+
+async function main(config: TicketsConfig): Promise<void> {
+  const logger = createLogger('tickets', config.logLevel);
+  await connectMongo(config.mongoUrl, logger);
+  await Ticket.init();
+  const bus = await connectEventBus(config.eventBus);
+
+  // The relay first: events committed before a crash go out now.
+  const relay = new OutboxRelay([Ticket], bus, { intervalMs: config.relayIntervalMs, logger });
+  relay.start();
+  const onChange = () => relay.kick();
+  const subscriptions = [
+    await new OrderCreatedListener(bus, onChange, logger).listen(),
+    await new OrderUpdatedListener(bus, onChange, logger).listen(),
+  ];
+
+  const app = buildApp({ jwtKey: config.jwtKey, logger, onChange, health: { mongo: isMongoConnected, nats: () => bus.isConnected() } });
+  const server = app.listen(config.port);
+  await once(server, 'listening');
+  logger.info({ port: config.port, transport: bus.kind }, 'tickets listening');
+
+  handleShutdown(
+    [
+      { name: 'http', run: () => new Promise<void>((resolve) => server.close(() => resolve())) },
+      { name: 'listeners', run: async () => void (await Promise.all(subscriptions.map((s) => s.stop()))) },
+      { name: 'outbox relay', run: () => relay.stop() },
+      { name: 'event bus', run: () => bus.close() },
+      { name: 'mongo', run: () => mongoose.disconnect() },
+    ],
+    logger,
+  );
+}
+
+let config: TicketsConfig;
+try {
+  config = loadConfig();
+} catch (err) {
+  console.error(err instanceof ConfigError ? err.message : err);
+  process.exit(1);
+}
+main(config).catch((err: unknown) => {
+  console.error('tickets failed to start:', err instanceof Error ? err.message : err);
+  process.exit(1);
+});

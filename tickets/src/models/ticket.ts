@@ -1,0 +1,58 @@
+import { type PendingEvent, pendingEventsField, type TicketEventData } from '@ticketing/common';
+import { type HydratedDocument, model, Schema, type Types } from 'mongoose';
+
+export interface TicketAttrs {
+  title: string;
+  price: number;
+  userId: string;
+  /** The order holding the ticket; absent when the ticket is free. */
+  orderId?: string;
+  /** Bumped by every change; every change is announced with it. */
+  version: number;
+  /** Last version of each order event applied to this ticket: makes order events idempotent and ordered. */
+  orderVersions: Map<string, number>;
+  pendingEvents: PendingEvent[];
+}
+
+const ticketSchema = new Schema<TicketAttrs>(
+  {
+    title: { type: String, required: true },
+    price: { type: Number, required: true },
+    userId: { type: String, required: true },
+    orderId: { type: String },
+    version: { type: Number, required: true, default: 0 },
+    orderVersions: { type: Map, of: Number, default: () => new Map() },
+    pendingEvents: pendingEventsField,
+  },
+  {
+    versionKey: false,
+    toJSON: {
+      transform(_doc, ret: Record<string, unknown>) {
+        const { _id, title, price, userId, orderId, version } = ret;
+        return { id: String(_id), title, price, userId, version, ...(orderId ? { orderId } : {}) };
+      },
+    },
+  },
+);
+
+export type TicketDocument = HydratedDocument<TicketAttrs>;
+export const Ticket = model<TicketAttrs>('Ticket', ticketSchema);
+
+/** The full state announced in `ticket:created` / `ticket:updated`. */
+export function ticketEventData(ticket: {
+  _id: Types.ObjectId;
+  title: string;
+  price: number;
+  userId: string;
+  orderId?: string;
+  version: number;
+}): TicketEventData {
+  return {
+    id: ticket._id.toHexString(),
+    version: ticket.version,
+    title: ticket.title,
+    price: ticket.price,
+    userId: ticket.userId,
+    ...(ticket.orderId ? { orderId: ticket.orderId } : {}),
+  };
+}

@@ -1,0 +1,13 @@
+import { requireAuth, userOf, validate } from '@ticketing/common';
+import { Router } from 'express';
+import { createTicket } from '../services/tickets';
+import { ticketInputSchema } from './ticket-input';
+
+export function createTicketRouter(onChange: () => void): Router {
+  return Router().post('/api/tickets', requireAuth, async (req, res) => {
+    const input = validate(ticketInputSchema, req.body);
+    const ticket = await createTicket({ ...input, userId: userOf(req).id });
+    onChange();
+    res.status(201).json(ticket);
+  });
+}

@@ -1,0 +1,92 @@
+import {
+  type ApplyResult,
+  BadRequestError,
+  HttpError,
+  NotAuthorizedError,
+  NotFoundError,
+  type OrderEventData,
+  OrderStatus,
+  pendingEvent,
+  Subjects,
+  versionVerdict,
+} from '@ticketing/common';
+import { Ticket, type TicketDocument, ticketEventData } from '../models/ticket';
+
+/** How often a write is retried when another write changed the ticket between our read and our write. */
+const MAX_ATTEMPTS = 5;
+
+export interface TicketInput {
+  title: string;
+  price: number;
+}
+
+/** Creates the ticket and its `ticket:created` event in one insert. */
+export async function createTicket(input: TicketInput & { userId: string }): Promise<TicketDocument> {
+  const ticket = new Ticket({ ...input, version: 0 });
+  ticket.pendingEvents = [pendingEvent(Subjects.TicketCreated, ticketEventData(ticket))];
+  return ticket.save();
+}
+
+/**
+ * Edits a free ticket owned by `userId`. The write is conditional on the version read, so an edit never
+ * overwrites a reservation (or another edit) that landed in between: we re-read and decide again.
+ */
+export async function updateTicket(id: string, userId: string, input: TicketInput): Promise<TicketDocument> {
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const ticket = await Ticket.findById(id);
+    if (!ticket) throw new NotFoundError('Ticket not found');
+    if (ticket.userId !== userId) throw new NotAuthorizedError();
+    if (ticket.orderId) throw new BadRequestError('Cannot edit a reserved ticket');
+
+    const next = { ...ticketEventData(ticket), ...input, version: ticket.version + 1 };
+    const updated = await Ticket.findOneAndUpdate(
+      { _id: ticket._id, version: ticket.version },
+      {
+        $set: { title: next.title, price: next.price, version: next.version },
+        $push: { pendingEvents: pendingEvent(Subjects.TicketUpdated, next) },
+      },
+      { new: true },
+    );
+    if (updated) return updated;
+  }
+  throw new HttpError(409, 'The ticket is changing too often; try again');
+}
+
+/** Statuses in which an order holds its ticket (a complete order keeps it: it is sold). */
+const HOLDING_STATUSES: ReadonlySet<string> = new Set([OrderStatus.Created, OrderStatus.AwaitingPayment, OrderStatus.Complete]);
+
+/**
+ * Applies an order event to the ticket it concerns: an order that holds the ticket reserves it, a
+ * cancelled one frees it. The ticket remembers the last version of each order it applied, so the
+ * check and the change are one conditional single-document write: duplicates are ignored and an event
+ * whose predecessor is missing waits (`gap`).
+ */
+export async function applyOrderEvent(order: OrderEventData): Promise<ApplyResult> {
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const ticket = await Ticket.findById(order.ticket.id);
+    if (!ticket) throw new Error(`order ${order.id} refers to unknown ticket ${order.ticket.id}`);
+    const known = ticket.orderVersions.get(order.id);
+    const verdict = versionVerdict(order.version, known);
+    if (verdict !== 'apply') return verdict === 'stale' ? 'stale' : 'gap';
+
+    let orderId = ticket.orderId;
+    if (HOLDING_STATUSES.has(order.status)) orderId ??= order.id;
+    else if (orderId === order.id) orderId = undefined;
+
+    const versionPath = `orderVersions.${order.id}`;
+    const filter = { _id: ticket._id, version: ticket.version, [versionPath]: known === undefined ? { $exists: false } : known };
+    const update =
+      orderId === ticket.orderId
+        ? { $set: { [versionPath]: order.version } }
+        : {
+            $set: { [versionPath]: order.version, version: ticket.version + 1, ...(orderId ? { orderId } : {}) },
+            ...(orderId ? {} : { $unset: { orderId: 1 } }),
+            $push: {
+              pendingEvents: pendingEvent(Subjects.TicketUpdated, { ...ticketEventData(ticket), orderId, version: ticket.version + 1 }),
+            },
+          };
+    const result = await Ticket.updateOne(filter, update);
+    if (result.matchedCount === 1) return 'applied';
+  }
+  throw new Error(`ticket ${order.ticket.id} kept changing while applying order ${order.id} v${order.version}`);
+}
