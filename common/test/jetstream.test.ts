@@ -6,6 +6,7 @@ import {
   type MessageContext,
   Publisher,
   Subjects,
+  versionVerdict,
 } from '@ticketing/common';
 import { closeIsolated, connectIsolated } from '@ticketing/tools/testing/nats';
 import { waitFor } from '@ticketing/tools/testing/wait-for';
@@ -178,6 +179,35 @@ describe('Publisher and Listener on a real JetStream server', () => {
     } finally {
       process.off('unhandledRejection', onUnhandled);
     }
+  });
+
+  it('When a later version arrives first, then it is negatively acked with a short delay and applied right after its predecessor', async () => {
+    transports = await connectIsolated(1);
+    const [bus] = transports;
+    const applied: number[] = [];
+    let replicaVersion: number | undefined;
+
+    class ReplicaListener extends Listener<TicketCreated> {
+      readonly subject = Subjects.TicketCreated;
+      readonly queueGroup = 'replica-service';
+      protected override ackWaitMs = 30_000; // a gap must not wait for this
+
+      async onMessage(data: EventData<TicketCreated>) {
+        const verdict = versionVerdict(data.version, replicaVersion);
+        if (verdict !== 'apply') return verdict;
+        replicaVersion = data.version;
+        applied.push(data.version);
+        return 'applied' as const;
+      }
+    }
+    await new ReplicaListener(bus).listen();
+
+    const publisher = new TicketCreatedPublisher(bus);
+    for (const version of [2, 1, 0, 1]) await publisher.publish({ ...ticket(1), version });
+
+    await waitFor(() => applied.length === 3, { description: 'versions 0, 1, 2 applied', timeoutMs: 10_000 });
+    expect(applied).toEqual([0, 1, 2]);
+    await waitFor(() => consumerIsIdle(bus, 'replica-service__ticket_created'), { description: 'all settled' });
   });
 
   it('When a payload is invalid, then it is dead-lettered with its reason once and never redelivered', async () => {

@@ -1,0 +1,49 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { type RunningSystem, type SystemOptions, startSystem } from '@ticketing/tools/system';
+import mongoose, { type Connection } from 'mongoose';
+
+export interface TestSystem extends RunningSystem {
+  namespace: string;
+  /** Direct, read-only use of each service's database (sources and replicas). */
+  db: { tickets: Connection; orders: Connection };
+  logDir: string;
+  shutdown(): Promise<void>;
+}
+
+/** Starts auth, tickets and orders as real processes on the run's servers, in their own namespace. */
+export async function startTestSystem(overrides: Partial<SystemOptions> = {}): Promise<TestSystem> {
+  const namespace = `e2e${randomBytes(3).toString('hex')}`;
+  const logDir = mkdtempSync(path.join(os.tmpdir(), `${namespace}-logs-`));
+  const natsUrl = overrides.natsUrl ?? process.env.NATS_URL;
+  const mongoUrl = process.env.MONGO_URL;
+  if (!natsUrl || !mongoUrl) throw new Error('NATS_URL and MONGO_URL must be set by the jest global setup');
+  const system = await startSystem({ natsUrl, mongoUrl, namespace, logDir, ...overrides });
+  const [tickets, orders] = await Promise.all([
+    mongoose.createConnection(system.databases.tickets, { maxPoolSize: 1 }).asPromise(),
+    mongoose.createConnection(system.databases.orders, { maxPoolSize: 1 }).asPromise(),
+  ]);
+  return {
+    ...system,
+    namespace,
+    logDir,
+    db: { tickets, orders },
+    shutdown: async () => {
+      await system.stop();
+      await Promise.all([tickets.dropDatabase(), orders.dropDatabase()]).catch(() => undefined);
+      await Promise.all([tickets.close(), orders.close()]);
+    },
+  };
+}
+
+/** The source ticket (tickets' database) and orders' replica of it. */
+export async function ticketPair(system: TestSystem, id: string) {
+  const _id = new mongoose.Types.ObjectId(id);
+  const [source, replica] = await Promise.all([
+    system.db.tickets.collection('tickets').findOne({ _id }),
+    system.db.orders.collection('tickets').findOne({ _id }),
+  ]);
+  return { source, replica };
+}

@@ -1,0 +1,97 @@
+/** Starts the services as separate processes behind the gateway: used by `npm start` and the end-to-end tests. */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import type { Server } from 'node:http';
+import path from 'node:path';
+import { createGateway, type GatewayRoute } from './gateway';
+import { ManagedProcess } from './stack/managed-process';
+import { databaseUrl } from './stack/mongo';
+import { repoRoot } from './stack/paths';
+import { freePort } from './stack/ports';
+
+export type ServiceName = 'auth' | 'tickets' | 'orders';
+
+export const SERVICES: ReadonlyArray<{ name: ServiceName; prefix: string }> = [
+  { name: 'auth', prefix: '/api/users' },
+  { name: 'tickets', prefix: '/api/tickets' },
+  { name: 'orders', prefix: '/api/orders' },
+];
+
+export interface SystemOptions {
+  natsUrl: string;
+  /** Server URL; each service gets its own database on it. */
+  mongoUrl: string;
+  jwtKey?: string;
+  /** Gateway port; 0 picks a free one. */
+  gatewayPort?: number;
+  /** Keeps this system's streams and databases apart from others on the same servers (tests). */
+  namespace?: string;
+  /** Extra environment per service, e.g. `{ orders: { ORDER_EXPIRATION_SECONDS: '2' } }`. */
+  env?: Partial<Record<ServiceName, NodeJS.ProcessEnv>>;
+  logDir: string;
+  /** Print service output with a `[name]` prefix (npm start). */
+  echo?: boolean;
+}
+
+export interface RunningSystem {
+  gatewayUrl: string;
+  services: Record<ServiceName, ManagedProcess>;
+  /** Each service's database URL (tests read replicas and sources directly). */
+  databases: Record<ServiceName, string>;
+  jwtKey: string;
+  stop(): Promise<void>;
+}
+
+export async function startSystem(options: SystemOptions): Promise<RunningSystem> {
+  const jwtKey = options.jwtKey ?? randomBytes(32).toString('hex');
+  mkdirSync(options.logDir, { recursive: true });
+  const services = {} as Record<ServiceName, ManagedProcess>;
+  const databases = {} as Record<ServiceName, string>;
+  const routes: GatewayRoute[] = [];
+  let gateway: Server | undefined;
+
+  const stop = async () => {
+    gateway?.close();
+    gateway?.closeAllConnections();
+    await Promise.allSettled(Object.values(services).map((s) => s.stop()));
+  };
+
+  try {
+    for (const { name, prefix } of SERVICES) {
+      const port = await freePort();
+      databases[name] = databaseUrl(options.mongoUrl, options.namespace ? `${options.namespace}_${name}` : name);
+      const service = new ManagedProcess({
+        name,
+        command: process.execPath,
+        args: [path.join(repoRoot, name, 'dist', 'index.js')],
+        env: {
+          ...process.env,
+          PORT: String(port),
+          MONGO_URL: databases[name],
+          NATS_URL: options.natsUrl,
+          JWT_KEY: jwtKey,
+          ...(options.namespace ? { EVENT_NAMESPACE: options.namespace } : {}),
+          ...options.env?.[name],
+        },
+        logFile: path.join(options.logDir, `${name}.log`),
+        echoPrefix: options.echo ? `[${name}]` : undefined,
+        isReady: async () => (await fetch(`http://127.0.0.1:${port}${prefix}/readyz`).catch(() => undefined))?.ok === true,
+      });
+      services[name] = service;
+      await service.start();
+      routes.push({ prefix, port });
+    }
+    const server = createGateway(routes);
+    gateway = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.gatewayPort ?? 0, resolve);
+    });
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  const address = gateway.address();
+  const port = typeof address === 'object' && address ? address.port : options.gatewayPort;
+  return { gatewayUrl: `http://localhost:${port}`, services, databases, jwtKey, stop };
+}
