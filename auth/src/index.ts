@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { ConfigError, connectMongo, createLogger, handleShutdown } from '@ticketing/common';
+import { closeServer, connectMongo, createLogger, handleShutdown, runService } from '@ticketing/common';
 import mongoose from 'mongoose';
 import { buildApp } from './app';
 import { type AuthConfig, loadConfig } from './config';
@@ -15,21 +15,11 @@ async function main(config: AuthConfig): Promise<void> {
 
   handleShutdown(
     [
-      { name: 'http', run: () => new Promise<void>((resolve) => server.close(() => resolve())) },
+      { name: 'http', run: () => closeServer(server) },
       { name: 'mongo', run: () => mongoose.disconnect() },
     ],
     logger,
   );
 }
 
-let config: AuthConfig;
-try {
-  config = loadConfig();
-} catch (err) {
-  console.error(err instanceof ConfigError ? err.message : err);
-  process.exit(1);
-}
-main(config).catch((err: unknown) => {
-  console.error('auth failed to start:', err instanceof Error ? err.message : err);
-  process.exit(1);
-});
+runService('auth', loadConfig, main);

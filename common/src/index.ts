@@ -24,4 +24,5 @@ export * from './middlewares/health';
 export * from './middlewares/require-auth';
 export * from './middlewares/validate-request';
 export * from './mongo';
+export * from './service';
 export * from './shutdown';

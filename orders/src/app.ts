@@ -1,5 +1,5 @@
-import { currentUser, errorHandler, type HealthChecks, healthRouter, type Logger, notFoundHandler } from '@ticketing/common';
-import express, { type Express } from 'express';
+import { buildServiceApp, type HealthChecks, type Logger } from '@ticketing/common';
+import type { Express } from 'express';
 import { cancelOrderRouter } from './routes/cancel-order';
 import { createOrderRouter } from './routes/create-order';
 import { listOrdersRouter } from './routes/list-orders';
@@ -16,17 +16,11 @@ export interface AppDeps {
 
 /** Builds the express app: no listening, no connections, so route tests can import it. */
 export function buildApp({ jwtKey, logger, orderExpirationSeconds, onChange, health }: AppDeps): Express {
-  const app = express();
-  app.disable('x-powered-by');
-  app.set('trust proxy', true);
-  app.use(express.json({ limit: '100kb' }));
-  app.use(currentUser({ jwtKey }));
-  app.use(healthRouter('/api/orders', health));
-  app.use(createOrderRouter(orderExpirationSeconds, onChange));
-  app.use(listOrdersRouter());
-  app.use(showOrderRouter());
-  app.use(cancelOrderRouter(onChange));
-  app.use(notFoundHandler);
-  app.use(errorHandler(logger));
-  return app;
+  return buildServiceApp({
+    jwtKey,
+    logger,
+    prefix: '/api/orders',
+    health,
+    routers: [createOrderRouter(orderExpirationSeconds, onChange), listOrdersRouter(), showOrderRouter(), cancelOrderRouter(onChange)],
+  });
 }

@@ -1,5 +1,14 @@
 import { once } from 'node:events';
-import { ConfigError, connectEventBus, connectMongo, createLogger, handleShutdown, isMongoConnected, OutboxRelay } from '@ticketing/common';
+import {
+  closeServer,
+  connectEventBus,
+  connectMongo,
+  createLogger,
+  handleShutdown,
+  isMongoConnected,
+  OutboxRelay,
+  runService,
+} from '@ticketing/common';
 import mongoose from 'mongoose';
 import { buildApp } from './app';
 import { loadConfig, type OrdersConfig } from './config';
@@ -36,7 +45,7 @@ async function main(config: OrdersConfig): Promise<void> {
 
   handleShutdown(
     [
-      { name: 'http', run: () => new Promise<void>((resolve) => server.close(() => resolve())) },
+      { name: 'http', run: () => closeServer(server) },
       { name: 'expiry sweeper', run: () => sweeper.stop() },
       { name: 'listeners', run: async () => void (await Promise.all(subscriptions.map((s) => s.stop()))) },
       { name: 'outbox relay', run: () => relay.stop() },
@@ -47,14 +56,4 @@ async function main(config: OrdersConfig): Promise<void> {
   );
 }
 
-let config: OrdersConfig;
-try {
-  config = loadConfig();
-} catch (err) {
-  console.error(err instanceof ConfigError ? err.message : err);
-  process.exit(1);
-}
-main(config).catch((err: unknown) => {
-  console.error('orders failed to start:', err instanceof Error ? err.message : err);
-  process.exit(1);
-});
+runService('orders', loadConfig, main);

@@ -1,5 +1,5 @@
-import { currentUser, errorHandler, type HealthChecks, healthRouter, type Logger, notFoundHandler } from '@ticketing/common';
-import express, { type Express } from 'express';
+import { buildServiceApp, type HealthChecks, type Logger } from '@ticketing/common';
+import type { Express } from 'express';
 import { createTicketRouter } from './routes/create-ticket';
 import { listTicketsRouter } from './routes/list-tickets';
 import { showTicketRouter } from './routes/show-ticket';
@@ -15,17 +15,11 @@ export interface AppDeps {
 
 /** Builds the express app: no listening, no connections, so route tests can import it. */
 export function buildApp({ jwtKey, logger, onChange, health }: AppDeps): Express {
-  const app = express();
-  app.disable('x-powered-by');
-  app.set('trust proxy', true);
-  app.use(express.json({ limit: '100kb' }));
-  app.use(currentUser({ jwtKey }));
-  app.use(healthRouter('/api/tickets', health));
-  app.use(createTicketRouter(onChange));
-  app.use(listTicketsRouter());
-  app.use(showTicketRouter());
-  app.use(updateTicketRouter(onChange));
-  app.use(notFoundHandler);
-  app.use(errorHandler(logger));
-  return app;
+  return buildServiceApp({
+    jwtKey,
+    logger,
+    prefix: '/api/tickets',
+    health,
+    routers: [createTicketRouter(onChange), listTicketsRouter(), showTicketRouter(), updateTicketRouter(onChange)],
+  });
 }

@@ -1,5 +1,14 @@
 import { once } from 'node:events';
-import { ConfigError, connectEventBus, connectMongo, createLogger, handleShutdown, isMongoConnected, OutboxRelay } from '@ticketing/common';
+import {
+  closeServer,
+  connectEventBus,
+  connectMongo,
+  createLogger,
+  handleShutdown,
+  isMongoConnected,
+  OutboxRelay,
+  runService,
+} from '@ticketing/common';
 import mongoose from 'mongoose';
 import { buildApp } from './app';
 import { loadConfig, type TicketsConfig } from './config';
@@ -29,7 +38,7 @@ async function main(config: TicketsConfig): Promise<void> {
 
   handleShutdown(
     [
-      { name: 'http', run: () => new Promise<void>((resolve) => server.close(() => resolve())) },
+      { name: 'http', run: () => closeServer(server) },
       { name: 'listeners', run: async () => void (await Promise.all(subscriptions.map((s) => s.stop()))) },
       { name: 'outbox relay', run: () => relay.stop() },
       { name: 'event bus', run: () => bus.close() },
@@ -39,14 +48,4 @@ async function main(config: TicketsConfig): Promise<void> {
   );
 }
 
-let config: TicketsConfig;
-try {
-  config = loadConfig();
-} catch (err) {
-  console.error(err instanceof ConfigError ? err.message : err);
-  process.exit(1);
-}
-main(config).catch((err: unknown) => {
-  console.error('tickets failed to start:', err instanceof Error ? err.message : err);
-  process.exit(1);
-});
+runService('tickets', loadConfig, main);
