@@ -17,10 +17,12 @@ export interface TestSystem extends RunningSystem {
 export async function startTestSystem(overrides: Partial<SystemOptions> = {}): Promise<TestSystem> {
   const namespace = `e2e${randomBytes(3).toString('hex')}`;
   const logDir = mkdtempSync(path.join(os.tmpdir(), `${namespace}-logs-`));
-  const natsUrl = overrides.natsUrl ?? process.env.NATS_URL;
+  const isStan = overrides.transport === 'stan';
+  const natsUrl = overrides.natsUrl ?? (isStan ? process.env.STAN_URL : process.env.NATS_URL);
+  const clusterId = isStan ? process.env.STAN_CLUSTER_ID : undefined;
   const mongoUrl = process.env.MONGO_URL;
   if (!natsUrl || !mongoUrl) throw new Error('NATS_URL and MONGO_URL must be set by the jest global setup');
-  const system = await startSystem({ natsUrl, mongoUrl, namespace, logDir, ...overrides });
+  const system = await startSystem({ natsUrl, mongoUrl, namespace, logDir, clusterId, ...overrides });
   const [tickets, orders] = await Promise.all([
     mongoose.createConnection(system.databases.tickets, { maxPoolSize: 1 }).asPromise(),
     mongoose.createConnection(system.databases.orders, { maxPoolSize: 1 }).asPromise(),

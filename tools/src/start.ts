@@ -16,6 +16,8 @@ async function main(): Promise<void> {
     throw new Error(`PORT must be a port number, got "${process.env.PORT}"`);
   }
   if (!process.env.JWT_KEY) say('JWT_KEY not set: generated one for this run (sessions end when you stop)');
+  const transport = process.env.EVENT_TRANSPORT ?? 'jetstream';
+  if (transport !== 'jetstream' && transport !== 'stan') throw new Error(`EVENT_TRANSPORT must be jetstream or stan, got "${transport}"`);
 
   let stack: Stack | undefined;
   let system: RunningSystem | undefined;
@@ -32,10 +34,12 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stopAll(0));
 
   try {
-    stack = await startStack(stderrLog);
+    stack = await startStack(stderrLog, { jetstream: transport === 'jetstream', stan: transport === 'stan' });
     say(`servers: ${stack.describe()}`);
     system = await startSystem({
-      natsUrl: stack.env.NATS_URL,
+      transport,
+      natsUrl: transport === 'stan' ? stack.env.STAN_URL : stack.env.NATS_URL,
+      clusterId: stack.env.STAN_CLUSTER_ID,
       mongoUrl: stack.env.MONGO_URL,
       jwtKey: process.env.JWT_KEY,
       gatewayPort,

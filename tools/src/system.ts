@@ -18,6 +18,10 @@ export const SERVICES: ReadonlyArray<{ name: ServiceName; prefix: string }> = [
 ];
 
 export interface SystemOptions {
+  /** Which bus the services use; `natsUrl` points at that server. Default jetstream. */
+  transport?: 'jetstream' | 'stan';
+  /** NATS Streaming cluster id (stan only). */
+  clusterId?: string;
   natsUrl: string;
   /** Server URL; each service gets its own database on it. */
   mongoUrl: string;
@@ -70,6 +74,8 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
           MONGO_URL: databases[name],
           NATS_URL: options.natsUrl,
           JWT_KEY: jwtKey,
+          EVENT_TRANSPORT: options.transport ?? 'jetstream',
+          ...(options.clusterId ? { NATS_CLUSTER_ID: options.clusterId } : {}),
           ...(options.namespace ? { EVENT_NAMESPACE: options.namespace } : {}),
           ...options.env?.[name],
         },

@@ -1,22 +1,30 @@
 import { type EnvReader, envReader } from '../config/env';
 import type { EventTransport } from './transport';
 import { JetStreamTransport } from './transports/jetstream';
+import { StanTransport, stanClientId } from './transports/stan';
 
 export interface EventBusConfig {
   transport: 'jetstream' | 'stan';
   natsUrl: string;
-  /** Shown in the server's connection list; for STAN also the client id. */
+  /** Shown in the server's connection list; on STAN the client id (unique per process). */
   clientName: string;
+  /** NATS Streaming cluster id (`-cid` of the server); STAN only. */
+  clusterId: string;
   /** Keeps several independent systems apart on one NATS server (tests, previews); empty by default. */
   namespace?: string;
 }
 
-/** Reads `EVENT_TRANSPORT` and `NATS_URL`, the only settings that choose and reach the bus. */
+/**
+ * Reads the settings that choose and reach the bus: `EVENT_TRANSPORT` (jetstream | stan), `NATS_URL`,
+ * `NATS_CLUSTER_ID` (STAN), `NATS_CLIENT_ID` and `EVENT_NAMESPACE`. Service code is the same on both.
+ */
 export function eventBusConfigFromEnv(service: string, env: EnvReader = envReader()): EventBusConfig {
   return {
     transport: env.oneOf('EVENT_TRANSPORT', ['jetstream', 'stan'] as const, { default: 'jetstream' }),
     natsUrl: env.string('NATS_URL'),
-    clientName: env.optionalString('NATS_CLIENT_ID') ?? `${service}-${process.pid}`,
+    // STAN refuses a second live connection with one client id: default to one unique per process.
+    clientName: env.optionalString('NATS_CLIENT_ID') ?? stanClientId(service),
+    clusterId: env.string('NATS_CLUSTER_ID', { default: 'ticketing' }),
     namespace: env.optionalString('EVENT_NAMESPACE'),
   };
 }
@@ -24,7 +32,12 @@ export function eventBusConfigFromEnv(service: string, env: EnvReader = envReade
 /** Connects the configured transport. Services depend on `EventTransport` only. */
 export async function connectEventBus(config: EventBusConfig): Promise<EventTransport> {
   if (config.transport === 'stan') {
-    throw new Error('EVENT_TRANSPORT=stan is not available in this version: use jetstream');
+    return StanTransport.connect({
+      url: config.natsUrl,
+      clusterId: config.clusterId,
+      clientId: config.clientName,
+      ...stanNames(config.namespace),
+    });
   }
   return JetStreamTransport.connect({
     servers: config.natsUrl,
@@ -43,4 +56,11 @@ export function jetStreamNames(namespace?: string) {
     deadLetterStreamName: `DEAD_LETTERS_${namespace}`,
     deadLetterPrefix: `${namespace}.deadletter`,
   };
+}
+
+/** Channel prefixes, namespaced when `namespace` is set: `<ns>.events.<event>`. */
+export function stanNames(namespace?: string) {
+  if (!namespace) return {};
+  const names = jetStreamNames(namespace);
+  return { subjectPrefix: names.subjectPrefix, deadLetterPrefix: names.deadLetterPrefix };
 }

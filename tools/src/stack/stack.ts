@@ -4,40 +4,63 @@ import path from 'node:path';
 import type { StackLog } from './log';
 import { type MongoServer, startMongo } from './mongo';
 import { type NatsServer, startNats } from './nats';
+import { type StanServer, startStan } from './stan';
+
+export interface StackOptions {
+  /** Start nats-server with JetStream (default true). */
+  jetstream?: boolean;
+  /** Start nats-streaming-server (default false). */
+  stan?: boolean;
+}
 
 export interface Stack {
-  nats: NatsServer;
+  nats?: NatsServer;
+  stan?: StanServer;
   mongo: MongoServer;
   /** Temp folder holding the servers' data and logs. */
   dir: string;
   /** What the services and tests need to reach the servers. */
-  env: { NATS_URL: string; MONGO_URL: string };
+  env: Record<string, string>;
   describe(): string;
   stop(): Promise<void>;
 }
 
-/** Starts NATS (JetStream) and a Mongo-compatible server; `stop` ends both and removes their data. */
-export async function startStack(log: StackLog): Promise<Stack> {
+/** Starts the servers asked for and a Mongo-compatible server; `stop` ends them all and removes their data. */
+export async function startStack(log: StackLog, options: StackOptions = {}): Promise<Stack> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ticketing-stack-'));
   let nats: NatsServer | undefined;
+  let stan: StanServer | undefined;
   let mongo: MongoServer | undefined;
   const stop = async () => {
-    await Promise.allSettled([nats?.process.stop(), mongo?.stop()]);
+    await Promise.allSettled([nats?.process.stop(), stan?.process.stop(), mongo?.stop()]);
     if (!process.env.KEEP_STACK_DATA) rmSync(dir, { recursive: true, force: true });
   };
-  const results = await Promise.allSettled([startNats(dir, log).then((n) => (nats = n)), startMongo(dir, log).then((m) => (mongo = m))]);
+  const results = await Promise.allSettled([
+    options.jetstream === false ? undefined : startNats(dir, log).then((n) => (nats = n)),
+    options.stan ? startStan(dir, log).then((s) => (stan = s)) : undefined,
+    startMongo(dir, log).then((m) => (mongo = m)),
+  ]);
   const failure = results.find((r) => r.status === 'rejected');
-  if (failure || !nats || !mongo) {
+  if (failure || !mongo) {
     await stop();
     throw failure?.status === 'rejected' ? failure.reason : new Error('stack did not start');
   }
-  const started = { nats, mongo };
+  const started = { nats, stan, mongo };
+  const env: Record<string, string> = { MONGO_URL: mongo.url };
+  if (nats) Object.assign(env, { NATS_URL: nats.url, STACK_NATS_MONITOR_URL: nats.monitorUrl });
+  if (stan) Object.assign(env, { STAN_URL: stan.url, STAN_CLUSTER_ID: stan.clusterId, STACK_STAN_MONITOR_URL: stan.monitorUrl });
   return {
     ...started,
     dir,
-    env: { NATS_URL: nats.url, MONGO_URL: mongo.url },
+    env,
     describe: () =>
-      `NATS JetStream at ${started.nats.url} (monitor ${started.nats.monitorUrl}); MongoDB (${started.mongo.kind}) at ${started.mongo.url}`,
+      [
+        started.nats && `NATS JetStream at ${started.nats.url} (monitor ${started.nats.monitorUrl})`,
+        started.stan && `NATS Streaming (cluster ${started.stan.clusterId}) at ${started.stan.url} (monitor ${started.stan.monitorUrl})`,
+        `MongoDB (${started.mongo.kind}) at ${started.mongo.url}`,
+      ]
+        .filter(Boolean)
+        .join('; '),
     stop,
   };
 }

@@ -18,6 +18,7 @@ import type {
   SubscribeOptions,
   Subscription,
 } from '../transport';
+import { SubjectMapping } from './subject-mapping';
 
 /** JetStream durations are nanoseconds. */
 const nanos = (ms: number): number => ms * 1_000_000;
@@ -36,23 +37,6 @@ export interface JetStreamTransportOptions {
   deadLetterPrefix?: string;
   /** How long the server remembers message ids for deduplication; default 2 minutes. */
   duplicateWindowMs?: number;
-}
-
-/**
- * Maps event names to wire subjects and back. The only place that knows the mapping, so a stream
- * over `events.>` holds `events.ticket:created` and a listener still sees `ticket:created`.
- */
-export class SubjectMapping {
-  constructor(readonly prefix: string) {}
-  toWire(subject: string): string {
-    return `${this.prefix}.${subject}`;
-  }
-  fromWire(wireSubject: string): string {
-    return wireSubject.startsWith(`${this.prefix}.`) ? wireSubject.slice(this.prefix.length + 1) : wireSubject;
-  }
-  get wildcard(): string {
-    return `${this.prefix}.>`;
-  }
 }
 
 /** Durable consumer names allow only a safe character set; `orders-service` + `ticket:created` → `orders-service__ticket_created`. */
