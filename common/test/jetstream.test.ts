@@ -1,5 +1,6 @@
-import { type EventData, type JetStreamTransport, Publisher, Subjects } from '@ticketing/common';
+import { type EventData, type JetStreamTransport, Listener, Publisher, Subjects, versionVerdict } from '@ticketing/common';
 import { closeIsolated, connectIsolated } from '@ticketing/tools/testing/nats';
+import { waitFor } from '@ticketing/tools/testing/wait-for';
 
 /** What only JetStream offers; the behaviour shared with NATS Streaming is in transport-conformance. */
 
@@ -48,5 +49,33 @@ describe('JetStream specifics', () => {
     expect(info.config.storage).toBe('file');
     expect(info.config.subjects).toEqual([`${bus.subjects.prefix}.>`]);
     expect(info.config.duplicate_window).toBe(120_000_000_000);
+  });
+
+  it('When a later version arrives first, then the gap is bridged by a short nak delay, not by the 30 s ackWait', async () => {
+    transports = await connectIsolated(1);
+    const [bus] = transports;
+    const applied: number[] = [];
+    let current: number | undefined;
+    class Replica extends Listener<typeof Subjects.TicketCreated> {
+      readonly subject = Subjects.TicketCreated;
+      readonly queueGroup = 'replica-service';
+      protected override ackWaitMs = 30_000;
+      async onMessage(data: EventData<typeof Subjects.TicketCreated>) {
+        const verdict = versionVerdict(data.version, current);
+        if (verdict !== 'apply') return verdict;
+        current = data.version;
+        applied.push(data.version);
+        return 'applied' as const;
+      }
+    }
+    await new Replica(bus).listen();
+
+    const publisher = new TicketCreatedPublisher(bus);
+    await publisher.publish(ticket(1));
+    await publisher.publish(ticket(0));
+
+    // Far below the ackWait: only the delayed nak can bring version 1 back this soon.
+    await waitFor(() => applied.length === 2, { description: 'both versions', timeoutMs: 5_000 });
+    expect(applied).toEqual([0, 1]);
   });
 });

@@ -8,8 +8,10 @@ import {
   Subjects,
   type TicketEventData,
 } from '@ticketing/common';
+import { isolatedBus } from '@ticketing/tools/testing/bus';
 import { useTestDatabase } from '@ticketing/tools/testing/mongo';
 import { closeIsolated, connectIsolated } from '@ticketing/tools/testing/nats';
+import { waitFor } from '@ticketing/tools/testing/wait-for';
 import { model, Schema, Types } from 'mongoose';
 
 /** An aggregate with an outbox, shaped like the services' tickets and orders. */
@@ -133,5 +135,33 @@ describe('OutboxRelay on real MongoDB-compatible storage and real JetStream', ()
     await new OutboxRelay([Aggregate], bus).flush();
     expect(await storedMessages(bus)).toEqual([`ticket:created ${id}:0`, `ticket:updated ${id}:1`]);
     expect((await Aggregate.findById(id))?.pendingEvents).toHaveLength(0);
+  });
+});
+
+describe('OutboxRelay with a mirror (migrating between transports)', () => {
+  it('When a mirror is configured, then every event reaches both JetStream and NATS Streaming', async () => {
+    transports = await connectIsolated(1);
+    const [jetstream] = transports;
+    const stan = await isolatedBus('stan', 1);
+    try {
+      const received: string[] = [];
+      await stan.transports[0].subscribe(
+        Subjects.TicketCreated,
+        { queueGroup: 'legacy-service', ackWaitMs: 1_000, maxDeliver: 5 },
+        async (m) => {
+          received.push(new TextDecoder().decode(m.data));
+          m.ack();
+        },
+      );
+      const id = await commitChange([0]);
+
+      await new OutboxRelay([Aggregate], jetstream, { mirror: stan.transports[0] }).flush();
+
+      expect(await storedMessages(jetstream)).toEqual([`ticket:created ${id}:0`]);
+      await waitFor(() => received.length === 1, { description: 'the event on STAN' });
+      expect(JSON.parse(received[0])).toMatchObject({ id: id.toHexString(), version: 0 });
+    } finally {
+      await stan.close();
+    }
   });
 });

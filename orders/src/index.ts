@@ -25,7 +25,8 @@ async function main(config: OrdersConfig): Promise<void> {
   const bus = await connectEventBus(config.eventBus);
 
   // The relay first: events committed before a crash go out now.
-  const relay = new OutboxRelay([Order], bus, { intervalMs: config.relayIntervalMs, logger });
+  const mirror = config.eventBus.mirror && (await connectEventBus(config.eventBus.mirror));
+  const relay = new OutboxRelay([Order], bus, { intervalMs: config.relayIntervalMs, logger, mirror });
   relay.start();
   const onChange = () => relay.kick();
   const subscriptions = [await new TicketCreatedListener(bus, logger).listen(), await new TicketUpdatedListener(bus, logger).listen()];
@@ -49,7 +50,7 @@ async function main(config: OrdersConfig): Promise<void> {
       { name: 'expiry sweeper', run: () => sweeper.stop() },
       { name: 'listeners', run: async () => void (await Promise.all(subscriptions.map((s) => s.stop()))) },
       { name: 'outbox relay', run: () => relay.stop() },
-      { name: 'event bus', run: () => bus.close() },
+      { name: 'event bus', run: async () => void (await Promise.all([bus.close(), mirror?.close()])) },
       { name: 'mongo', run: () => mongoose.disconnect() },
     ],
     logger,

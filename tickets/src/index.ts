@@ -23,7 +23,8 @@ async function main(config: TicketsConfig): Promise<void> {
   const bus = await connectEventBus(config.eventBus);
 
   // The relay first: events committed before a crash go out now.
-  const relay = new OutboxRelay([Ticket], bus, { intervalMs: config.relayIntervalMs, logger });
+  const mirror = config.eventBus.mirror && (await connectEventBus(config.eventBus.mirror));
+  const relay = new OutboxRelay([Ticket], bus, { intervalMs: config.relayIntervalMs, logger, mirror });
   relay.start();
   const onChange = () => relay.kick();
   const subscriptions = [
@@ -41,7 +42,7 @@ async function main(config: TicketsConfig): Promise<void> {
       { name: 'http', run: () => closeServer(server) },
       { name: 'listeners', run: async () => void (await Promise.all(subscriptions.map((s) => s.stop()))) },
       { name: 'outbox relay', run: () => relay.stop() },
-      { name: 'event bus', run: () => bus.close() },
+      { name: 'event bus', run: async () => void (await Promise.all([bus.close(), mirror?.close()])) },
       { name: 'mongo', run: () => mongoose.disconnect() },
     ],
     logger,

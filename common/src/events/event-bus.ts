@@ -12,6 +12,8 @@ export interface EventBusConfig {
   clusterId: string;
   /** Keeps several independent systems apart on one NATS server (tests, previews); empty by default. */
   namespace?: string;
+  /** During a migration: a second bus the outbox relay also publishes every event to. */
+  mirror?: EventBusConfig;
 }
 
 /**
@@ -24,6 +26,20 @@ export function eventBusConfigFromEnv(service: string, env: EnvReader = envReade
     natsUrl: env.string('NATS_URL'),
     // STAN refuses a second live connection with one client id: default to one unique per process.
     clientName: env.optionalString('NATS_CLIENT_ID') ?? stanClientId(service),
+    clusterId: env.string('NATS_CLUSTER_ID', { default: 'ticketing' }),
+    namespace: env.optionalString('EVENT_NAMESPACE'),
+    mirror: mirrorConfig(service, env),
+  };
+}
+
+/** `EVENT_MIRROR_TRANSPORT` + `EVENT_MIRROR_NATS_URL`: publish to both buses while services move over. */
+function mirrorConfig(service: string, env: EnvReader): EventBusConfig | undefined {
+  const url = env.optionalString('EVENT_MIRROR_NATS_URL');
+  if (!url) return undefined;
+  return {
+    transport: env.oneOf('EVENT_MIRROR_TRANSPORT', ['jetstream', 'stan'] as const, { default: 'jetstream' }),
+    natsUrl: url,
+    clientName: stanClientId(`${service}-mirror`),
     clusterId: env.string('NATS_CLUSTER_ID', { default: 'ticketing' }),
     namespace: env.optionalString('EVENT_NAMESPACE'),
   };

@@ -34,7 +34,7 @@ export abstract class Listener<S extends Subject> {
   abstract readonly subject: S;
   abstract readonly queueGroup: string;
   /** Redelivery happens after this long without ack. */
-  protected ackWaitMs = 30_000;
+  protected ackWaitMs = 10_000;
   /** Bound on deliveries, including the naks that wait for a missing predecessor. */
   protected maxDeliver = 20;
 

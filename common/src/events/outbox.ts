@@ -46,6 +46,11 @@ export interface OutboxRelayOptions {
   logger?: Logger;
   /** Called with the number of events published by each pass (metrics). */
   onPublished?: (count: number) => void;
+  /**
+   * A second transport that gets every event too (migration between NATS Streaming and JetStream):
+   * an event counts as sent only once both have it.
+   */
+  mirror?: EventTransport;
 }
 
 /**
@@ -122,7 +127,9 @@ export class OutboxRelay {
     const sent: string[] = [];
     for (const event of doc.pendingEvents) {
       try {
-        await this.transport.publish(event.subject, encodeText(event.payload), { messageId: event.messageId });
+        const payload = encodeText(event.payload);
+        await this.transport.publish(event.subject, payload, { messageId: event.messageId });
+        await this.options.mirror?.publish(event.subject, payload, { messageId: event.messageId });
         sent.push(event.messageId);
       } catch (err) {
         // Keep order: later versions of this aggregate wait for the next pass.

@@ -156,7 +156,7 @@ export class JetStreamTransport implements EventTransport {
     }
 
     const consumer = await this.client.consumers.get(this.streamName, durable);
-    const messages = await consumer.consume({ max_messages: 64 });
+    const messages = await consumer.consume({ max_messages: 16 });
     const loop = (async () => {
       for await (const m of messages) {
         let settled = false;
