@@ -41,3 +41,21 @@ export type EventData<S extends Subject> = z.infer<(typeof eventSchemas)[S]>;
 
 export type TicketEventData = z.infer<typeof ticketEventSchema>;
 export type OrderEventData = z.infer<typeof orderEventSchema>;
+
+/** One type per event, for code that handles a whole event (subject and data together). */
+export interface TicketCreatedEvent {
+  subject: typeof Subjects.TicketCreated;
+  data: EventData<typeof Subjects.TicketCreated>;
+}
+export interface TicketUpdatedEvent {
+  subject: typeof Subjects.TicketUpdated;
+  data: EventData<typeof Subjects.TicketUpdated>;
+}
+export interface OrderCreatedEvent {
+  subject: typeof Subjects.OrderCreated;
+  data: EventData<typeof Subjects.OrderCreated>;
+}
+export interface OrderUpdatedEvent {
+  subject: typeof Subjects.OrderUpdated;
+  data: EventData<typeof Subjects.OrderUpdated>;
+}
