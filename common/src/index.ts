@@ -20,9 +20,11 @@ export { StanTransport, type StanTransportOptions, stanClientId } from './events
 export { SubjectMapping } from './events/transports/subject-mapping';
 export * from './events/versioning';
 export * from './logger';
+export * from './metrics';
 export * from './middlewares/current-user';
 export * from './middlewares/error-handler';
 export * from './middlewares/health';
+export * from './middlewares/request-logger';
 export * from './middlewares/require-auth';
 export * from './middlewares/validate-request';
 export * from './mongo';

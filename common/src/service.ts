@@ -2,13 +2,17 @@ import type { Server } from 'node:http';
 import express, { type Express, type Router } from 'express';
 import { ConfigError } from './config/env';
 import type { Logger } from './logger';
+import { httpMetrics, metricsRouter, type ServiceMetrics } from './metrics';
 import { currentUser } from './middlewares/current-user';
 import { errorHandler, notFoundHandler } from './middlewares/error-handler';
 import { type HealthChecks, healthRouter } from './middlewares/health';
+import { requestLogger } from './middlewares/request-logger';
 
 export interface ServiceAppOptions {
   jwtKey: string;
   logger: Logger;
+  /** When given: request timing and `GET /metrics`. */
+  metrics?: ServiceMetrics;
   /** The service's API prefix, e.g. `/api/tickets`; health endpoints live under it. */
   prefix: string;
   health: HealthChecks;
@@ -16,13 +20,19 @@ export interface ServiceAppOptions {
 }
 
 /**
- * The express app every service builds: JSON bodies up to 100 kB, the current user from the session,
- * health endpoints, the service's routes, then 404 and the error handler. No listening, no connections.
+ * The express app every service builds: a request id and a log line per request, metrics, JSON bodies up
+ * to 100 kB, the current user from the session, health endpoints, the service's routes, then 404 and the
+ * error handler. No listening, no connections.
  */
-export function buildServiceApp({ jwtKey, logger, prefix, health, routers }: ServiceAppOptions): Express {
+export function buildServiceApp({ jwtKey, logger, metrics, prefix, health, routers }: ServiceAppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', true);
+  app.use(requestLogger(logger, prefix));
+  if (metrics) {
+    app.use(httpMetrics(metrics));
+    app.use(metricsRouter(metrics));
+  }
   app.use(express.json({ limit: '100kb' }));
   app.use(currentUser({ jwtKey }));
   app.use(healthRouter(prefix, health));

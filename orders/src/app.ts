@@ -1,4 +1,4 @@
-import { buildServiceApp, type HealthChecks, type Logger } from '@ticketing/common';
+import { buildServiceApp, type HealthChecks, type Logger, type ServiceMetrics } from '@ticketing/common';
 import type { Express } from 'express';
 import { cancelOrderRouter } from './routes/cancel-order';
 import { createOrderRouter } from './routes/create-order';
@@ -8,6 +8,7 @@ import { showOrderRouter } from './routes/show-order';
 export interface AppDeps {
   jwtKey: string;
   logger: Logger;
+  metrics?: ServiceMetrics;
   orderExpirationSeconds: number;
   /** Called after every committed change so the outbox relay publishes without waiting for its sweep. */
   onChange: () => void;
@@ -15,10 +16,11 @@ export interface AppDeps {
 }
 
 /** Builds the express app: no listening, no connections, so route tests can import it. */
-export function buildApp({ jwtKey, logger, orderExpirationSeconds, onChange, health }: AppDeps): Express {
+export function buildApp({ jwtKey, logger, metrics, orderExpirationSeconds, onChange, health }: AppDeps): Express {
   return buildServiceApp({
     jwtKey,
     logger,
+    metrics,
     prefix: '/api/orders',
     health,
     routers: [createOrderRouter(orderExpirationSeconds, onChange), listOrdersRouter(), showOrderRouter(), cancelOrderRouter(onChange)],

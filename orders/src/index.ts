@@ -5,9 +5,11 @@ import {
   connectMongo,
   createLogger,
   handleShutdown,
+  instrumentTransport,
   isMongoConnected,
   OutboxRelay,
   runService,
+  ServiceMetrics,
 } from '@ticketing/common';
 import mongoose from 'mongoose';
 import { buildApp } from './app';
@@ -22,12 +24,14 @@ async function main(config: OrdersConfig): Promise<void> {
   const logger = createLogger('orders', config.logLevel);
   await connectMongo(config.mongoUrl, logger);
   await Promise.all([Order.init(), Ticket.init()]); // the unique reservation index must exist before the first order
-  const bus = await connectEventBus(config.eventBus);
+  const metrics = new ServiceMetrics('orders');
+  const bus = instrumentTransport(await connectEventBus(config.eventBus), metrics);
 
   // The relay first: events committed before a crash go out now.
   const mirror = config.eventBus.mirror && (await connectEventBus(config.eventBus.mirror));
   const relay = new OutboxRelay([Order], bus, { intervalMs: config.relayIntervalMs, logger, mirror });
   relay.start();
+  metrics.trackOutbox(() => relay.pendingCount());
   const onChange = () => relay.kick();
   const subscriptions = [await new TicketCreatedListener(bus, logger).listen(), await new TicketUpdatedListener(bus, logger).listen()];
   const sweeper = new ExpirySweeper(config.expirySweepIntervalMs, onChange, logger);
@@ -36,6 +40,7 @@ async function main(config: OrdersConfig): Promise<void> {
   const app = buildApp({
     jwtKey: config.jwtKey,
     logger,
+    metrics,
     orderExpirationSeconds: config.orderExpirationSeconds,
     onChange,
     health: { mongo: isMongoConnected, nats: () => bus.isConnected() },

@@ -1,4 +1,4 @@
-import { buildServiceApp, type HealthChecks, type Logger } from '@ticketing/common';
+import { buildServiceApp, type HealthChecks, type Logger, type ServiceMetrics } from '@ticketing/common';
 import type { Express } from 'express';
 import { createTicketRouter } from './routes/create-ticket';
 import { listTicketsRouter } from './routes/list-tickets';
@@ -8,16 +8,18 @@ import { updateTicketRouter } from './routes/update-ticket';
 export interface AppDeps {
   jwtKey: string;
   logger: Logger;
+  metrics?: ServiceMetrics;
   /** Called after every committed change so the outbox relay publishes without waiting for its sweep. */
   onChange: () => void;
   health: HealthChecks;
 }
 
 /** Builds the express app: no listening, no connections, so route tests can import it. */
-export function buildApp({ jwtKey, logger, onChange, health }: AppDeps): Express {
+export function buildApp({ jwtKey, logger, metrics, onChange, health }: AppDeps): Express {
   return buildServiceApp({
     jwtKey,
     logger,
+    metrics,
     prefix: '/api/tickets',
     health,
     routers: [createTicketRouter(onChange), listTicketsRouter(), showTicketRouter(), updateTicketRouter(onChange)],

@@ -5,9 +5,11 @@ import {
   connectMongo,
   createLogger,
   handleShutdown,
+  instrumentTransport,
   isMongoConnected,
   OutboxRelay,
   runService,
+  ServiceMetrics,
 } from '@ticketing/common';
 import mongoose from 'mongoose';
 import { buildApp } from './app';
@@ -20,19 +22,27 @@ async function main(config: TicketsConfig): Promise<void> {
   const logger = createLogger('tickets', config.logLevel);
   await connectMongo(config.mongoUrl, logger);
   await Ticket.init();
-  const bus = await connectEventBus(config.eventBus);
+  const metrics = new ServiceMetrics('tickets');
+  const bus = instrumentTransport(await connectEventBus(config.eventBus), metrics);
 
   // The relay first: events committed before a crash go out now.
   const mirror = config.eventBus.mirror && (await connectEventBus(config.eventBus.mirror));
   const relay = new OutboxRelay([Ticket], bus, { intervalMs: config.relayIntervalMs, logger, mirror });
   relay.start();
+  metrics.trackOutbox(() => relay.pendingCount());
   const onChange = () => relay.kick();
   const subscriptions = [
     await new OrderCreatedListener(bus, onChange, logger).listen(),
     await new OrderUpdatedListener(bus, onChange, logger).listen(),
   ];
 
-  const app = buildApp({ jwtKey: config.jwtKey, logger, onChange, health: { mongo: isMongoConnected, nats: () => bus.isConnected() } });
+  const app = buildApp({
+    jwtKey: config.jwtKey,
+    logger,
+    metrics,
+    onChange,
+    health: { mongo: isMongoConnected, nats: () => bus.isConnected() },
+  });
   const server = app.listen(config.port);
   await once(server, 'listening');
   logger.info({ port: config.port, transport: bus.kind }, 'tickets listening');

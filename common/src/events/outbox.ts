@@ -102,6 +102,16 @@ export class OutboxRelay {
     await this.publishPending().catch(() => 0);
   }
 
+  /** Events committed but not yet published, over every model (the outbox backlog). */
+  async pendingCount(): Promise<number> {
+    let count = 0;
+    for (const model of this.models) {
+      const docs = await model.find({ 'pendingEvents.0': { $exists: true } }, { pendingEvents: 1 }).lean<OutboxDocument[]>();
+      for (const doc of docs) count += doc.pendingEvents.length;
+    }
+    return count;
+  }
+
   private async runPasses(): Promise<void> {
     do {
       this.isKickedAgain = false;

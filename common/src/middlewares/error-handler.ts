@@ -49,7 +49,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       res.status(clientError.status).json({ errors: clientError.errors });
       return;
     }
-    logger.error({ err, method: req.method, url: req.originalUrl }, 'unhandled error');
+    (req.log ?? logger).error({ err, method: req.method, url: req.originalUrl }, 'unhandled error');
     res.status(500).json({ errors: [{ message: 'Something went wrong' }] });
   };
 }

@@ -1,0 +1,58 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { skaffoldSchemaPath } from '@ticketing/tools/stack/skaffold-schema';
+import { SERVICES } from '@ticketing/tools/system';
+import Ajv from 'ajv';
+import { manifestsPerProfile, readSkaffoldConfig, repoRoot, workloadRunning } from './manifests';
+
+/** skaffold.yaml is what the pinned skaffold accepts, builds every service and deploys one bus per profile. */
+describe('skaffold.yaml', () => {
+  const config = readSkaffoldConfig();
+
+  it("When skaffold.yaml is validated against skaffold's own schema for its apiVersion, then it is valid", async () => {
+    expect(config.apiVersion).toBe('skaffold/v4beta13');
+    const schema = JSON.parse(readFileSync(await skaffoldSchemaPath(config.apiVersion), 'utf8')) as object;
+    // strict: false because the schema carries editor hints (x-intellij-html-description, preferredOrder).
+    const validate = new Ajv({ strict: false, allErrors: true }).compile(schema);
+    const isValid = validate(config);
+    expect(isValid ? [] : validate.errors?.map((e) => `${e.instancePath || '/'} ${e.message} ${JSON.stringify(e.params)}`)).toEqual([]);
+  }, 180_000);
+
+  it('When skaffold builds, then each service has one artifact from its own Dockerfile with the repository root as context', () => {
+    expect(config.build.local?.push).toBe(false);
+    expect(config.deploy.kubectl).toBeDefined();
+    expect(config.build.artifacts).toHaveLength(SERVICES.length);
+    for (const { name } of SERVICES) {
+      const artifact = config.build.artifacts.find((a) => a.image === `ticketing/${name}`);
+      expect({ name, context: artifact?.context, dockerfile: artifact?.docker?.dockerfile }).toEqual({
+        name,
+        context: '.',
+        dockerfile: `${name}/Dockerfile`,
+      });
+      expect(existsSync(path.join(repoRoot, `${name}/Dockerfile`))).toBe(true);
+    }
+  });
+
+  it('When any profile is deployed, then every built image runs in a Deployment', () => {
+    for (const { profile, manifests } of manifestsPerProfile(config)) {
+      for (const { image } of config.build.artifacts) {
+        expect({ profile, image, kind: workloadRunning(manifests, image)?.kind }).toEqual({ profile, image, kind: 'Deployment' });
+      }
+    }
+  });
+
+  it('When skaffold runs without a profile or with -p jetstream, then it deploys JetStream; with -p stan, NATS Streaming and no JetStream', () => {
+    const busOf = (profile: string) => {
+      const deployed = manifestsPerProfile(config).find((p) => p.profile === profile);
+      const eventBus = deployed?.manifests.find(({ object }) => object.kind === 'ConfigMap' && object.metadata.name === 'event-bus');
+      const servers = deployed?.manifests.filter(({ object }) => object.kind === 'StatefulSet' && /^nats/.test(object.metadata.name));
+      return {
+        transport: (eventBus?.object.data as Record<string, string> | undefined)?.EVENT_TRANSPORT,
+        servers: servers?.map(({ object }) => object.metadata.name),
+      };
+    };
+    expect(busOf('(default)')).toEqual({ transport: 'jetstream', servers: ['nats'] });
+    expect(busOf('jetstream')).toEqual({ transport: 'jetstream', servers: ['nats'] });
+    expect(busOf('stan')).toEqual({ transport: 'stan', servers: ['nats-streaming'] });
+  });
+});
