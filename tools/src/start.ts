@@ -46,7 +46,9 @@ async function main(): Promise<void> {
       logDir: path.join(stack.dir, 'logs'),
       echo: true,
     });
-    for (const { name } of SERVICES) say(`${name}: pid ${system.services[name].pid}, database ${system.databases[name]}`);
+    for (const { name } of SERVICES) {
+      say(`${name}: ${system.urls[name]} (metrics at /metrics), pid ${system.services[name].pid}, database ${system.databases[name]}`);
+    }
     say(`gateway on ${system.gatewayUrl}: ${SERVICES.map((s) => s.prefix).join(', ')}`);
     say('ready. Ctrl-C stops everything.');
   } catch (err) {

@@ -42,6 +42,8 @@ export interface RunningSystem {
   services: Record<ServiceName, ManagedProcess>;
   /** Each service's database URL (tests read replicas and sources directly). */
   databases: Record<ServiceName, string>;
+  /** Each service's own address (health, `/metrics`), bypassing the gateway. */
+  urls: Record<ServiceName, string>;
   jwtKey: string;
   stop(): Promise<void>;
 }
@@ -51,6 +53,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
   mkdirSync(options.logDir, { recursive: true });
   const services = {} as Record<ServiceName, ManagedProcess>;
   const databases = {} as Record<ServiceName, string>;
+  const urls = {} as Record<ServiceName, string>;
   const routes: GatewayRoute[] = [];
   let gateway: Server | undefined;
 
@@ -63,6 +66,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
   try {
     for (const { name, prefix } of SERVICES) {
       const port = await freePort();
+      urls[name] = `http://127.0.0.1:${port}`;
       databases[name] = databaseUrl(options.mongoUrl, options.namespace ? `${options.namespace}_${name}` : name);
       const service = new ManagedProcess({
         name,
@@ -99,5 +103,5 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
   }
   const address = gateway.address();
   const port = typeof address === 'object' && address ? address.port : options.gatewayPort;
-  return { gatewayUrl: `http://localhost:${port}`, services, databases, jwtKey, stop };
+  return { gatewayUrl: `http://localhost:${port}`, services, databases, urls, jwtKey, stop };
 }
