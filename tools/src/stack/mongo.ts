@@ -13,8 +13,10 @@ export interface MongoServer {
   kind: MongoKind;
   /** Server URL without a database name, e.g. `mongodb://127.0.0.1:27017/`. */
   url: string;
-  /** Present when we own the process (FerretDB): lets fault tests restart it. */
+  /** Present when we own the process (FerretDB). */
   process?: ManagedProcess;
+  /** Stops and starts the server on the same port with the same data (fault tests); absent for external servers. */
+  restart?: () => Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -53,12 +55,26 @@ async function memoryServerCanRun(): Promise<boolean> {
   return resolved;
 }
 
+/**
+ * A server of the same kind as the run's (`STACK_MONGO_KIND`), owned by the caller so it can be
+ * restarted: FerretDB or mongodb-memory-server. With an external `MONGO_URL` there is nothing to restart.
+ */
+export async function startOwnMongo(dir: string, log: StackLog): Promise<MongoServer> {
+  const kind = process.env.STACK_MONGO_KIND;
+  if (kind === 'external') return { kind: 'external', url: String(process.env.MONGO_URL), stop: async () => {} };
+  return kind === 'mongodb-memory-server' ? startMemoryServer() : startFerretDb(dir, log);
+}
+
 async function startMemoryServer(): Promise<MongoServer> {
   const { MongoMemoryServer } = await import('mongodb-memory-server-core');
   const server = await MongoMemoryServer.create();
   return {
     kind: 'mongodb-memory-server',
     url: server.getUri(),
+    restart: async () => {
+      await server.stop({ doCleanup: false });
+      await server.start(true);
+    },
     stop: async () => {
       await server.stop({ doCleanup: true, force: true });
     },
@@ -90,6 +106,10 @@ async function startFerretDb(dir: string, log: StackLog): Promise<MongoServer> {
     kind: 'ferretdb',
     url: `mongodb://127.0.0.1:${port}/`,
     process: server,
+    restart: async () => {
+      await server.stop();
+      await server.start();
+    },
     stop: async () => {
       await server.stop();
     },

@@ -205,6 +205,11 @@ export class JetStreamTransport implements EventTransport {
     return records;
   }
 
+  /** Removes one dead letter (after it was replayed, or to discard it). */
+  async deleteDeadLetter(sequence: number): Promise<boolean> {
+    return this.manager.streams.deleteMessage(this.deadLetterStreamName, sequence);
+  }
+
   isConnected(): boolean {
     return !this.connection.isClosed() && !this.isReconnecting;
   }

@@ -1,0 +1,129 @@
+import type { JetStreamTransport } from '@ticketing/common';
+import type { Connection } from 'mongoose';
+import type { Ledger } from './load';
+
+interface TicketDoc {
+  _id: { toHexString(): string };
+  version: number;
+  title: string;
+  price: number;
+  orderId?: string;
+  orderVersions?: Record<string, number>;
+  pendingEvents: unknown[];
+}
+interface OrderDoc {
+  _id: { toHexString(): string };
+  version: number;
+  status: string;
+  expiresAt: Date;
+  ticket: { toHexString(): string };
+  pendingEvents: unknown[];
+}
+
+const HOLDING = new Set(['created', 'awaiting:payment', 'complete']);
+
+/**
+ * Every way the system could disagree with itself, as a list of violations (empty = converged):
+ * replicas equal their sources, reservations match active orders both ways, no outbox backlog, no
+ * order left past its expiry, and every 2xx the load generator saw is in the database.
+ */
+export async function violations(
+  db: { tickets: Connection; orders: Connection },
+  ledger: Ledger,
+  expirySlackMs: number,
+): Promise<string[]> {
+  const [sources, replicas, orders] = await Promise.all([
+    db.tickets.collection<TicketDoc>('tickets').find().toArray(),
+    db.orders.collection<TicketDoc>('tickets').find().toArray(),
+    db.orders.collection<OrderDoc>('orders').find().toArray(),
+  ]);
+  const out: string[] = [];
+  const replicaById = new Map(replicas.map((r) => [r._id.toHexString(), r]));
+  const sourceById = new Map(sources.map((s) => [s._id.toHexString(), s]));
+  const orderById = new Map(orders.map((o) => [o._id.toHexString(), o]));
+
+  for (const source of sources) {
+    const id = source._id.toHexString();
+    const replica = replicaById.get(id);
+    if (!replica) out.push(`ticket ${id}: no replica`);
+    else if (replica.version !== source.version || replica.title !== source.title || replica.price !== source.price) {
+      out.push(
+        `ticket ${id}: replica v${replica.version} "${replica.title}" ${replica.price} != source v${source.version} "${source.title}" ${source.price}`,
+      );
+    }
+    if (source.pendingEvents.length > 0) out.push(`ticket ${id}: ${source.pendingEvents.length} events not yet published`);
+    if (source.orderId) {
+      const order = orderById.get(source.orderId);
+      if (!order || !HOLDING.has(order.status) || order.ticket.toHexString() !== id) {
+        out.push(`ticket ${id}: reserved by ${source.orderId}, which is ${order ? order.status : 'missing'}`);
+      }
+    }
+    for (const [orderId, version] of Object.entries(source.orderVersions ?? {})) {
+      const order = orderById.get(orderId);
+      if (order && order.version !== version) out.push(`ticket ${id}: applied order ${orderId} v${version}, order is at v${order.version}`);
+    }
+  }
+  for (const replica of replicas) {
+    if (!sourceById.has(replica._id.toHexString())) out.push(`replica ${replica._id.toHexString()}: no source ticket`);
+  }
+  const holdersByTicket = new Map<string, string[]>();
+  for (const order of orders) {
+    const id = order._id.toHexString();
+    const ticketId = order.ticket.toHexString();
+    if (order.pendingEvents.length > 0) out.push(`order ${id}: ${order.pendingEvents.length} events not yet published`);
+    if (HOLDING.has(order.status)) {
+      holdersByTicket.set(ticketId, [...(holdersByTicket.get(ticketId) ?? []), id]);
+      if (sourceById.get(ticketId)?.orderId !== id) out.push(`order ${id} (${order.status}): its ticket ${ticketId} is not reserved by it`);
+    }
+    if (order.status === 'created' && order.expiresAt.getTime() < Date.now() - expirySlackMs)
+      out.push(`order ${id}: past its expiry but not cancelled`);
+  }
+  for (const [ticketId, holders] of holdersByTicket) {
+    if (holders.length > 1) out.push(`ticket ${ticketId}: sold twice (${holders.join(', ')})`);
+  }
+
+  for (const [id, acked] of ledger.tickets) {
+    const source = sourceById.get(id);
+    if (!source) out.push(`ticket ${id}: got a 2xx but is not in the database`);
+    else if (source.version < acked.version) out.push(`ticket ${id}: got v${acked.version} acknowledged, database has v${source.version}`);
+    else if (source.version === acked.version && (source.title !== acked.title || source.price !== acked.price)) {
+      out.push(`ticket ${id}: acknowledged edit is not what the database holds`);
+    }
+  }
+  for (const [id, acked] of ledger.orders) {
+    const order = orderById.get(id);
+    if (!order) out.push(`order ${id}: got a 201 but is not in the database`);
+    else if (acked.isCancelled && order.status !== 'cancelled') out.push(`order ${id}: got a 204 cancel, status is ${order.status}`);
+  }
+  return out;
+}
+
+/** Per aggregate, the versions stored in the stream: each once, and 0..n without a gap (strictly +1). */
+export async function streamVersionViolations(bus: JetStreamTransport): Promise<{ messages: number; problems: string[] }> {
+  const info = await bus.manager.streams.info(bus.streamName);
+  const seen = new Map<string, number[]>();
+  for (let seq = info.state.first_seq; seq > 0 && seq <= info.state.last_seq; seq++) {
+    const message = await bus.manager.streams.getMessage(bus.streamName, { seq }).catch(() => null);
+    if (!message) continue;
+    const { id, version } = message.json<{ id: string; version: number }>();
+    seen.set(id, [...(seen.get(id) ?? []), version]);
+  }
+  const problems: string[] = [];
+  for (const [id, versions] of seen) {
+    const sorted = [...versions].sort((a, b) => a - b);
+    if (sorted.some((v, i) => v !== i)) problems.push(`${id}: versions ${sorted.join(',')} are not 0..${sorted.length - 1} each once`);
+  }
+  return { messages: info.state.messages, problems };
+}
+
+/** Deliveries beyond the first, summed over the stream's consumers. */
+export async function redeliveries(bus: JetStreamTransport): Promise<number> {
+  let total = 0;
+  const info = await bus.manager.streams.info(bus.streamName, { subjects_filter: '>' });
+  for await (const consumer of bus.manager.consumers.list(bus.streamName)) {
+    const subject = consumer.config.filter_subject ?? '';
+    const unique = info.state.subjects?.[subject] ?? 0;
+    total += Math.max(0, consumer.delivered.consumer_seq - unique);
+  }
+  return total;
+}
