@@ -8,6 +8,8 @@ export interface AuthConfig {
   sessionTtlSeconds: number;
   /** Send the cookie over HTTPS only; on by default in production. */
   isCookieSecure: boolean;
+  /** Signup and signin attempts allowed per client IP and minute, each route counted apart, per process. */
+  rateLimitPerMinute: number;
   logLevel: string;
 }
 
@@ -20,6 +22,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
     jwtKey: read.string('JWT_KEY', { minLength: 32 }),
     sessionTtlSeconds: read.integer('SESSION_TTL_SECONDS', { default: 3600, min: 60, max: 30 * 24 * 3600 }),
     isCookieSecure: read.boolean('COOKIE_SECURE', { default: env.NODE_ENV === 'production' }),
+    rateLimitPerMinute: read.integer('RATE_LIMIT_PER_MINUTE', { default: 20, min: 1, max: 1_000_000 }),
     logLevel: read.string('LOG_LEVEL', { default: 'info' }),
   };
 }

@@ -3,7 +3,13 @@ import { createLogger } from '@ticketing/common';
 import request from 'supertest';
 import { buildApp } from '../src/app';
 
-export const settings = { jwtKey: randomBytes(32).toString('hex'), sessionTtlSeconds: 3600, isCookieSecure: false };
+// Route tests sign up many times from one address within a minute; rate-limit.test.ts covers the limit.
+export const settings = {
+  jwtKey: randomBytes(32).toString('hex'),
+  sessionTtlSeconds: 3600,
+  isCookieSecure: false,
+  rateLimitPerMinute: 1_000_000,
+};
 export const app = buildApp(settings, createLogger('auth-test', 'silent'));
 
 /** Signs a user up and returns the session cookie to send with later requests. */

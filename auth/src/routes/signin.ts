@@ -1,12 +1,13 @@
 import { BadRequestError, validate } from '@ticketing/common';
-import { Router } from 'express';
+import { type RequestHandler, Router } from 'express';
 import { User } from '../models/user';
 import { decoyHash, verifyPassword } from '../services/password';
 import type { Sessions } from '../services/session';
 import { signinSchema } from './credentials';
 
-export function signinRouter(sessions: Sessions): Router {
-  return Router().post('/api/users/signin', async (req, res) => {
+/** `rateLimit` runs first, so a refused attempt costs no hashing and writes nothing. */
+export function signinRouter(sessions: Sessions, rateLimit: RequestHandler): Router {
+  return Router().post('/api/users/signin', rateLimit, async (req, res) => {
     const { email, password } = validate(signinSchema, req.body);
     const user = await User.findOne({ email });
     // Same answer, and about the same time, for an unknown email and a wrong password.

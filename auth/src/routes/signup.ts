@@ -1,12 +1,13 @@
 import { BadRequestError, isDuplicateKeyError, validate } from '@ticketing/common';
-import { Router } from 'express';
+import { type RequestHandler, Router } from 'express';
 import { User } from '../models/user';
 import { hashPassword } from '../services/password';
 import type { Sessions } from '../services/session';
 import { signupSchema } from './credentials';
 
-export function signupRouter(sessions: Sessions): Router {
-  return Router().post('/api/users/signup', async (req, res) => {
+/** `rateLimit` runs first, so a refused attempt costs no hashing and writes nothing. */
+export function signupRouter(sessions: Sessions, rateLimit: RequestHandler): Router {
+  return Router().post('/api/users/signup', rateLimit, async (req, res) => {
     const { email, password } = validate(signupSchema, req.body);
     const passwordHash = await hashPassword(password);
     const user = await User.create({ email, passwordHash }).catch((err: unknown) => {

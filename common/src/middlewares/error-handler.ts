@@ -28,6 +28,8 @@ function clientErrorOf(err: unknown): { status: number; errors: ErrorItem[] } | 
   if (typeof err !== 'object' || err === null) return undefined;
   const { status, statusCode, expose, type } = err as ParserError;
   const code = status ?? statusCode;
+  // The router marks a path it cannot percent-decode (`/api/tickets/%E0%A4`) with status 400 but not `expose`.
+  if (err instanceof URIError && code === 400) return { status: 400, errors: [{ message: 'Malformed URL' }] };
   if (typeof code === 'number' && code >= 400 && code < 500 && expose) {
     return { status: code, errors: [{ message: (type && PARSER_MESSAGES[type]) || 'Bad request' }] };
   }
