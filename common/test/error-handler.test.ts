@@ -41,6 +41,33 @@ describe('errorHandler', () => {
     expect(logged).toHaveLength(1);
   });
 
+  it('When the database is unreachable, then the client gets 503 with Retry-After, not a 500', async () => {
+    const outage = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:27017'), { name: 'MongoServerSelectionError' });
+    const { app, logged } = appThatThrows(outage);
+    const res = await request(app).get('/async-boom').expect(503);
+    expect(res.body).toEqual({ errors: [{ message: 'Service temporarily unavailable; try again' }] });
+    expect(res.headers['retry-after']).toBe('1');
+    expect(JSON.stringify(res.body)).not.toContain('27017');
+    expect(logged).toHaveLength(0);
+  });
+
+  it('When the path has a malformed percent-escape, then it returns 400 instead of a 500', async () => {
+    const logged: unknown[] = [];
+    const logger = createLogger('test', 'silent');
+    logger.error = ((obj: unknown) => {
+      logged.push(obj);
+    }) as typeof logger.error;
+    const app = express();
+    app.get('/things/:id', (_req, res) => {
+      res.json({});
+    });
+    app.use(errorHandler(logger));
+
+    const res = await request(app).get('/things/%E0%A4%A').expect(400);
+    expect(res.body).toEqual({ errors: [{ message: 'Malformed URL' }] });
+    expect(logged).toHaveLength(0);
+  });
+
   it('When a route needs a user and none is signed in, then it returns 401', async () => {
     const { app } = appThatThrows(new Error('unused'));
     const res = await request(app).get('/private').expect(401);

@@ -36,12 +36,20 @@ function clientErrorOf(err: unknown): { status: number; errors: ErrorItem[] } | 
   return undefined;
 }
 
+/** The database is unreachable (restarting, failing over): the request may succeed if retried. */
+const UNAVAILABLE = /^Mongo(ose)?(Network|NetworkTimeout|ServerSelection|NotConnected|TopologyClosed)Error$/;
+
+function isDependencyOutage(err: unknown): boolean {
+  return err instanceof Error && UNAVAILABLE.test(err.name);
+}
+
 /** Any route nobody serves. */
 export const notFoundHandler: RequestHandler = (_req, _res, next) => next(new NotFoundError('Route not found'));
 
 /**
- * The one place errors become responses: known client errors keep their status and message; anything
- * else is logged in full and answered with a generic 500, so no internals reach the client.
+ * The one place errors become responses: known client errors keep their status and message; a database
+ * outage is a 503 the client may retry; anything else is logged in full and answered with a generic 500,
+ * so no internals reach the client.
  */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err, req, res, next) => {
@@ -49,6 +57,12 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     const clientError = clientErrorOf(err);
     if (clientError) {
       res.status(clientError.status).json({ errors: clientError.errors });
+      return;
+    }
+    if (isDependencyOutage(err)) {
+      (req.log ?? logger).warn({ err: (err as Error).message, method: req.method, url: req.originalUrl }, 'database unavailable');
+      res.setHeader('retry-after', '1');
+      res.status(503).json({ errors: [{ message: 'Service temporarily unavailable; try again' }] });
       return;
     }
     (req.log ?? logger).error({ err, method: req.method, url: req.originalUrl }, 'unhandled error');
