@@ -1,25 +1,18 @@
-import { once } from 'node:events';
-import { closeServer, connectMongo, createLogger, handleShutdown, runService, ServiceMetrics } from '@ticketing/common';
+import { closeServer, connectMongo, runService, type ServiceContext, ServiceMetrics, startHttpServer } from '@ticketing/common';
 import mongoose from 'mongoose';
 import { buildApp } from './app';
 import { type AuthConfig, loadConfig } from './config';
 import { User } from './models/user';
 
-async function main(config: AuthConfig): Promise<void> {
-  const logger = createLogger('auth', config.logLevel);
+/** Each resource registers its release as soon as it exists; SIGTERM releases them in reverse order. */
+async function main(config: AuthConfig, { logger, shutdown }: ServiceContext): Promise<void> {
   await connectMongo(config.mongoUrl, logger);
+  shutdown.add('mongo', () => mongoose.disconnect());
   await User.init(); // the unique email index must exist before the first signup
-  const server = buildApp(config, logger, new ServiceMetrics('auth')).listen(config.port);
-  await once(server, 'listening');
-  logger.info({ port: config.port }, 'auth listening');
 
-  handleShutdown(
-    [
-      { name: 'http', run: () => closeServer(server) },
-      { name: 'mongo', run: () => mongoose.disconnect() },
-    ],
-    logger,
-  );
+  const server = await startHttpServer(buildApp(config, logger, new ServiceMetrics('auth')), config.port);
+  shutdown.add('http', () => closeServer(server));
+  logger.info({ port: config.port }, 'auth listening');
 }
 
 runService('auth', loadConfig, main);

@@ -1,12 +1,14 @@
-import type { Server } from 'node:http';
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import express, { type Express, type Router } from 'express';
 import { ConfigError } from './config/env';
-import type { Logger } from './logger';
+import { createLogger, type Logger } from './logger';
 import { httpMetrics, metricsRouter, type ServiceMetrics } from './metrics';
 import { currentUser } from './middlewares/current-user';
 import { errorHandler, notFoundHandler } from './middlewares/error-handler';
 import { type HealthChecks, healthRouter } from './middlewares/health';
 import { requestLogger } from './middlewares/request-logger';
+import { Shutdown, type ShutdownOptions } from './shutdown';
 
 export interface ServiceAppOptions {
   jwtKey: string;
@@ -27,7 +29,9 @@ export interface ServiceAppOptions {
 export function buildServiceApp({ jwtKey, logger, metrics, prefix, health, routers }: ServiceAppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', true);
+  // One proxy in front (the ingress, or the local gateway): req.ip is the address it saw, so a client
+  // cannot pick its own IP (and dodge rate limits) with a forged X-Forwarded-For.
+  app.set('trust proxy', 1);
   app.use(requestLogger(logger, prefix));
   if (metrics) {
     app.use(httpMetrics(metrics));
@@ -42,19 +46,73 @@ export function buildServiceApp({ jwtKey, logger, metrics, prefix, health, route
   return app;
 }
 
-/** Stops accepting connections and resolves once in-flight requests have finished. */
-export function closeServer(server: Server): Promise<void> {
+/** The responses each server started by `startHttpServer` has not finished yet, and whether it is closing. */
+const httpState = new WeakMap<Server, { responses: Set<ServerResponse>; isClosing: boolean }>();
+
+/**
+ * Serves `app` on `port` and resolves once listening. The server remembers its unfinished responses, so
+ * `closeServer` can tell their clients not to reuse the connection.
+ */
+export async function startHttpServer(app: RequestListener, port: number): Promise<Server> {
+  const server = createServer();
+  const state = { responses: new Set<ServerResponse>(), isClosing: false };
+  httpState.set(server, state);
+  server.on('request', (_req: IncomingMessage, res: ServerResponse) => {
+    // A request that reached a kept-alive connection after close began: its connection ends with it.
+    if (state.isClosing) res.setHeader('connection', 'close');
+    state.responses.add(res);
+    res.once('close', () => state.responses.delete(res));
+  });
+  server.on('request', app);
+  server.listen(port);
+  await once(server, 'listening');
+  return server;
+}
+
+/**
+ * Stops accepting connections and resolves once the requests in flight have finished: idle kept-alive
+ * connections are closed at once, and each unfinished response is sent with `Connection: close` so its
+ * connection ends with it (otherwise the server would wait for the client's keep-alive to time out).
+ * After `graceMs` the connections still open are destroyed, so a stuck request cannot hold the shutdown.
+ */
+export function closeServer(server: Server, graceMs = 5_000): Promise<void> {
+  const state = httpState.get(server);
+  if (state) {
+    state.isClosing = true;
+    for (const res of state.responses) if (!res.headersSent) res.setHeader('connection', 'close');
+  }
   return new Promise((resolve, reject) => {
-    server.close((err) => (err ? reject(err) : resolve()));
+    const forceClose = setTimeout(() => server.closeAllConnections(), graceMs);
+    server.close((err) => {
+      clearTimeout(forceClose);
+      if (err) reject(err);
+      else resolve();
+    });
     server.closeIdleConnections();
   });
 }
 
+/** What `runService` gives a service's `main`. */
+export interface ServiceContext {
+  logger: Logger;
+  /** Register how to release each resource right after acquiring it (see `Shutdown`). */
+  shutdown: Shutdown;
+}
+
 /**
- * A service's entry point: reads its config (a bad variable ends the process with one line naming it)
- * and runs `main`; a failure to start is reported in one line and exits 1.
+ * A service's entry point: reads its config (a bad variable ends the process with one line naming it),
+ * creates the logger and the shutdown, and runs `main`.
+ *
+ * SIGTERM and SIGINT are handled from here on, also while `main` is still starting: the resources
+ * registered so far are released (last first), start-up goes no further, and the process exits 0. A failure
+ * to start is reported in one line; what was opened is released and the process exits 1.
  */
-export function runService<C>(name: string, loadConfig: () => C, main: (config: C) => Promise<void>): void {
+export function runService<C extends { logLevel?: string }>(
+  name: string,
+  loadConfig: () => C,
+  main: (config: C, context: ServiceContext) => Promise<void>,
+  options: ShutdownOptions = {},
+): void {
   let config: C;
   try {
     config = loadConfig();
@@ -62,8 +120,14 @@ export function runService<C>(name: string, loadConfig: () => C, main: (config: 
     console.error(err instanceof ConfigError ? err.message : `${name}: ${String(err)}`);
     process.exit(1);
   }
-  main(config).catch((err: unknown) => {
+  const logger = createLogger(name, config.logLevel);
+  const shutdown = new Shutdown(logger, options);
+  shutdown.handleSignals();
+  logger.info('starting');
+  main(config, { logger, shutdown }).catch((err: unknown) => {
+    // A signal during start-up: the stop in progress makes start-up fail; that stop decides the exit code.
+    if (shutdown.isStopping) return;
     console.error(`${name} failed to start: ${err instanceof Error ? err.message : String(err)}`);
-    process.exit(1);
+    void shutdown.stop('failed to start', 1);
   });
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { type RunningSystem, type SystemOptions, startSystem } from '@ticketing/tools/system';
@@ -22,7 +22,9 @@ export async function startTestSystem(overrides: Partial<SystemOptions> = {}): P
   const clusterId = isStan ? process.env.STAN_CLUSTER_ID : undefined;
   const mongoUrl = process.env.MONGO_URL;
   if (!natsUrl || !mongoUrl) throw new Error('NATS_URL and MONGO_URL must be set by the jest global setup');
-  const system = await startSystem({ natsUrl, mongoUrl, namespace, logDir, clusterId, ...overrides });
+  // Every test client comes from 127.0.0.1: lift auth's per-IP limit unless a test sets its own.
+  const env = { ...overrides.env, auth: { RATE_LIMIT_PER_MINUTE: '1000000', ...overrides.env?.auth } };
+  const system = await startSystem({ natsUrl, mongoUrl, namespace, logDir, clusterId, ...overrides, env });
   const [tickets, orders] = await Promise.all([
     mongoose.createConnection(system.databases.tickets, { maxPoolSize: 1 }).asPromise(),
     mongoose.createConnection(system.databases.orders, { maxPoolSize: 1 }).asPromise(),
@@ -36,6 +38,7 @@ export async function startTestSystem(overrides: Partial<SystemOptions> = {}): P
       await system.stop();
       await Promise.all([tickets.dropDatabase(), orders.dropDatabase()]).catch(() => undefined);
       await Promise.all([tickets.close(), orders.close()]);
+      if (!process.env.KEEP_STACK_DATA) rmSync(logDir, { recursive: true, force: true });
     },
   };
 }

@@ -1,15 +1,15 @@
-import { once } from 'node:events';
 import {
   closeServer,
   connectEventBus,
   connectMongo,
-  createLogger,
-  handleShutdown,
   instrumentTransport,
   isMongoConnected,
   OutboxRelay,
   runService,
+  type ServiceContext,
   ServiceMetrics,
+  type Subscription,
+  startHttpServer,
 } from '@ticketing/common';
 import mongoose from 'mongoose';
 import { buildApp } from './app';
@@ -20,22 +20,36 @@ import { Order } from './models/order';
 import { Ticket } from './models/ticket';
 import { ExpirySweeper } from './services/expiry-sweeper';
 
-async function main(config: OrdersConfig): Promise<void> {
-  const logger = createLogger('orders', config.logLevel);
+/**
+ * Each resource registers its release as soon as it exists, so SIGTERM releases them in reverse order:
+ * HTTP (in-flight requests finish), the expiry sweeper, the listeners (the message in hand finishes,
+ * buffered ones are nak'd), the outbox relay (a last flush), NATS, Mongo.
+ */
+async function main(config: OrdersConfig, { logger, shutdown }: ServiceContext): Promise<void> {
   await connectMongo(config.mongoUrl, logger);
+  shutdown.add('mongo', () => mongoose.disconnect());
   await Promise.all([Order.init(), Ticket.init()]); // the unique reservation index must exist before the first order
   const metrics = new ServiceMetrics('orders');
   const bus = instrumentTransport(await connectEventBus(config.eventBus), metrics);
+  shutdown.add('event bus', () => bus.close());
+  const mirror = config.eventBus.mirror && (await connectEventBus(config.eventBus.mirror));
+  if (mirror) shutdown.add('event bus mirror', () => mirror.close());
 
   // The relay first: events committed before a crash go out now.
-  const mirror = config.eventBus.mirror && (await connectEventBus(config.eventBus.mirror));
   const relay = new OutboxRelay([Order], bus, { intervalMs: config.relayIntervalMs, logger, mirror });
   relay.start();
+  shutdown.add('outbox relay', () => relay.stop());
   metrics.trackOutbox(() => relay.pendingCount());
   const onChange = () => relay.kick();
-  const subscriptions = [await new TicketCreatedListener(bus, logger).listen(), await new TicketUpdatedListener(bus, logger).listen()];
+
+  const subscriptions: Subscription[] = [];
+  shutdown.add('listeners', async () => void (await Promise.all(subscriptions.map((s) => s.stop()))));
+  subscriptions.push(await new TicketCreatedListener(bus, logger).listen());
+  subscriptions.push(await new TicketUpdatedListener(bus, logger).listen());
+
   const sweeper = new ExpirySweeper(config.expirySweepIntervalMs, onChange, logger);
   sweeper.start();
+  shutdown.add('expiry sweeper', () => sweeper.stop());
 
   const app = buildApp({
     jwtKey: config.jwtKey,
@@ -45,21 +59,9 @@ async function main(config: OrdersConfig): Promise<void> {
     onChange,
     health: { mongo: isMongoConnected, nats: () => bus.isConnected() },
   });
-  const server = app.listen(config.port);
-  await once(server, 'listening');
+  const server = await startHttpServer(app, config.port);
+  shutdown.add('http', () => closeServer(server));
   logger.info({ port: config.port, transport: bus.kind }, 'orders listening');
-
-  handleShutdown(
-    [
-      { name: 'http', run: () => closeServer(server) },
-      { name: 'expiry sweeper', run: () => sweeper.stop() },
-      { name: 'listeners', run: async () => void (await Promise.all(subscriptions.map((s) => s.stop()))) },
-      { name: 'outbox relay', run: () => relay.stop() },
-      { name: 'event bus', run: async () => void (await Promise.all([bus.close(), mirror?.close()])) },
-      { name: 'mongo', run: () => mongoose.disconnect() },
-    ],
-    logger,
-  );
 }
 
 runService('orders', loadConfig, main);

@@ -60,7 +60,8 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
   const stop = async () => {
     gateway?.close();
     gateway?.closeAllConnections();
-    await Promise.allSettled(Object.values(services).map((s) => s.stop()));
+    // Longer than the services' own 10 s shutdown bound, so they are never cut short.
+    await Promise.allSettled(Object.values(services).map((s) => s.stop('SIGTERM', 15_000)));
   };
 
   try {

@@ -37,7 +37,7 @@ function clientErrorOf(err: unknown): { status: number; errors: ErrorItem[] } | 
 }
 
 /** The database is unreachable (restarting, failing over): the request may succeed if retried. */
-const UNAVAILABLE = /^Mongo(ose)?(Network|NetworkTimeout|ServerSelection|NotConnected|TopologyClosed)Error$/;
+const UNAVAILABLE = /^Mongo(ose)?(Network|NetworkTimeout|ServerSelection|NotConnected|TopologyClosed|PoolCleared)Error$/;
 
 function isDependencyOutage(err: unknown): boolean {
   return err instanceof Error && UNAVAILABLE.test(err.name);

@@ -157,8 +157,15 @@ export class JetStreamTransport implements EventTransport {
 
     const consumer = await this.client.consumers.get(this.streamName, durable);
     const messages = await consumer.consume({ max_messages: 16 });
+    let isStopping = false;
     const loop = (async () => {
       for await (const m of messages) {
+        if (isStopping) {
+          // Pulled ahead of the handler but never handed to it: back to the server for another replica now,
+          // rather than after ackWait.
+          m.nak();
+          continue;
+        }
         let settled = false;
         const settleOnce = (fn: () => void) => {
           if (settled) return;
@@ -179,8 +186,17 @@ export class JetStreamTransport implements EventTransport {
     })();
 
     const subscription: Subscription = {
+      /**
+       * Unsubscribes, lets the handler finish the message it holds, and naks the ones already pulled into the
+       * client's buffer (up to 16): `messages.stop()` alone would still yield each of them to the loop, which
+       * would handle them all before returning. The unsubscribe goes out before those naks, so the server
+       * sends them to another replica (or keeps them for the next one), not to this closed pull request.
+       * A message the server had already sent when the unsubscribe reached it is dropped by the client and
+       * comes back after ackWait.
+       */
       stop: async () => {
         this.subscriptions.delete(subscription);
+        isStopping = true;
         messages.stop();
         await loop;
       },

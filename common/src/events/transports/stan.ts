@@ -116,23 +116,30 @@ export class StanTransport implements EventTransport {
       .setMaxInFlight(32)
       .setDurableName(options.queueGroup);
     const stanSubscription = this.connection.subscribe(this.subjects.toWire(subject), options.queueGroup, subscriptionOptions);
+
+    // Messages are handled one at a time, in arrival order, like the JetStream consumer loop. Listen before
+    // 'ready': the server may send the backlog (or a restarted member's redeliveries) in the same packet as
+    // the confirmation, and a message emitted with no listener waits a whole ackWait to come back.
+    let queue = Promise.resolve();
+    let isStopped = false;
+    stanSubscription.on('message', (message: Message) => {
+      queue = queue.then(async () => {
+        if (isStopped) return; // unacked: see stop()
+        const delivered = this.wrap(subject, message);
+        await handler(delivered).catch(() => delivered.nak());
+      });
+    });
     await new Promise<void>((resolve, reject) => {
       stanSubscription.once('ready', () => resolve());
       stanSubscription.once('error', reject);
     });
 
-    // Messages are handled one at a time, in arrival order, like the JetStream consumer loop.
-    let queue = Promise.resolve();
-    let isStopped = false;
-    stanSubscription.on('message', (message: Message) => {
-      queue = queue.then(async () => {
-        if (isStopped) return; // unacked: redelivered to another replica or after restart
-        const delivered = this.wrap(subject, message);
-        await handler(delivered).catch(() => delivered.nak());
-      });
-    });
-
     const subscription: Subscription = {
+      /**
+       * Lets the handler finish the message it holds; the ones queued behind it (up to maxInFlight) are left
+       * unacked, as STAN has no nak. Closing the subscription makes the server hand them to the group's other
+       * members; with none left, they wait for the next member and come back at the latest after ackWait.
+       */
       stop: async () => {
         isStopped = true;
         this.subscriptions.delete(subscription);
