@@ -8,6 +8,7 @@ export * from './errors/not-found-error';
 export * from './errors/request-validation-error';
 export * from './events/codec';
 export * from './events/event-bus';
+export * from './events/event-runtime';
 export * from './events/listener';
 export * from './events/order-status';
 export * from './events/outbox';

@@ -1,14 +1,11 @@
 import {
   closeServer,
-  connectEventBus,
   connectMongo,
-  instrumentTransport,
   isMongoConnected,
-  OutboxRelay,
   runService,
   type ServiceContext,
   ServiceMetrics,
-  type Subscription,
+  startEventRuntime,
   startHttpServer,
 } from '@ticketing/common';
 import mongoose from 'mongoose';
@@ -30,22 +27,16 @@ async function main(config: OrdersConfig, { logger, shutdown }: ServiceContext):
   shutdown.add('mongo', () => mongoose.disconnect());
   await Promise.all([Order.init(), Ticket.init()]); // the unique reservation index must exist before the first order
   const metrics = new ServiceMetrics('orders');
-  const bus = instrumentTransport(await connectEventBus(config.eventBus), metrics);
-  shutdown.add('event bus', () => bus.close());
-  const mirror = config.eventBus.mirror && (await connectEventBus(config.eventBus.mirror));
-  if (mirror) shutdown.add('event bus mirror', () => mirror.close());
-
-  // The relay first: events committed before a crash go out now.
-  const relay = new OutboxRelay([Order], bus, { intervalMs: config.relayIntervalMs, logger, mirror });
-  relay.start();
-  shutdown.add('outbox relay', () => relay.stop());
-  metrics.trackOutbox(() => relay.pendingCount());
-  const onChange = () => relay.kick();
-
-  const subscriptions: Subscription[] = [];
-  shutdown.add('listeners', async () => void (await Promise.all(subscriptions.map((s) => s.stop()))));
-  subscriptions.push(await new TicketCreatedListener(bus, logger).listen());
-  subscriptions.push(await new TicketUpdatedListener(bus, logger).listen());
+  const events = await startEventRuntime({
+    eventBus: config.eventBus,
+    models: [Order],
+    relayIntervalMs: config.relayIntervalMs,
+    metrics,
+    logger,
+    shutdown,
+  });
+  const { bus, onChange } = events;
+  await events.listen([new TicketCreatedListener(bus, logger), new TicketUpdatedListener(bus, logger)]);
 
   const sweeper = new ExpirySweeper(config.expirySweepIntervalMs, onChange, logger);
   sweeper.start();

@@ -1,14 +1,11 @@
 import {
   closeServer,
-  connectEventBus,
   connectMongo,
-  instrumentTransport,
   isMongoConnected,
-  OutboxRelay,
   runService,
   type ServiceContext,
   ServiceMetrics,
-  type Subscription,
+  startEventRuntime,
   startHttpServer,
 } from '@ticketing/common';
 import mongoose from 'mongoose';
@@ -28,22 +25,16 @@ async function main(config: TicketsConfig, { logger, shutdown }: ServiceContext)
   shutdown.add('mongo', () => mongoose.disconnect());
   await Ticket.init();
   const metrics = new ServiceMetrics('tickets');
-  const bus = instrumentTransport(await connectEventBus(config.eventBus), metrics);
-  shutdown.add('event bus', () => bus.close());
-  const mirror = config.eventBus.mirror && (await connectEventBus(config.eventBus.mirror));
-  if (mirror) shutdown.add('event bus mirror', () => mirror.close());
-
-  // The relay first: events committed before a crash go out now.
-  const relay = new OutboxRelay([Ticket], bus, { intervalMs: config.relayIntervalMs, logger, mirror });
-  relay.start();
-  shutdown.add('outbox relay', () => relay.stop());
-  metrics.trackOutbox(() => relay.pendingCount());
-  const onChange = () => relay.kick();
-
-  const subscriptions: Subscription[] = [];
-  shutdown.add('listeners', async () => void (await Promise.all(subscriptions.map((s) => s.stop()))));
-  subscriptions.push(await new OrderCreatedListener(bus, onChange, logger).listen());
-  subscriptions.push(await new OrderUpdatedListener(bus, onChange, logger).listen());
+  const events = await startEventRuntime({
+    eventBus: config.eventBus,
+    models: [Ticket],
+    relayIntervalMs: config.relayIntervalMs,
+    metrics,
+    logger,
+    shutdown,
+  });
+  const { bus, onChange } = events;
+  await events.listen([new OrderCreatedListener(bus, onChange, logger), new OrderUpdatedListener(bus, onChange, logger)]);
 
   const app = buildApp({
     jwtKey: config.jwtKey,
