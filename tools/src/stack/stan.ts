@@ -12,7 +12,12 @@ export interface StanServer extends MonitoredServer {
 /** nats-streaming-server with a file store in `dir` (it survives restarts). */
 export async function startStan(dir: string, log: StackLog): Promise<StanServer> {
   const server = await startMonitoredServer(NATS_STREAMING_SERVER, dir, log, {
-    args: ['-cid', STAN_CLUSTER_ID, '-store', 'file', '-dir', path.join(dir, 'stan')],
+    args: [
+      ...['-cid', STAN_CLUSTER_ID, '-store', 'file', '-dir', path.join(dir, 'stan')],
+      // Drop a client that died without closing (SIGKILL) within seconds, not minutes, so its queue
+      // subscription's unacked messages move to the living members quickly (as the k8s manifest does).
+      ...['-hbi', '2s', '-hbt', '1s', '-hbf', '2'],
+    ],
     readyPath: '/streaming/serverz',
   });
   return { ...server, clusterId: STAN_CLUSTER_ID };
