@@ -1,13 +1,12 @@
 import { closeServer, connectMongo, runService, type ServiceContext, ServiceMetrics, startHttpServer } from '@ticketing/common';
-import mongoose from 'mongoose';
 import { buildApp } from './app';
 import { type AuthConfig, loadConfig } from './config';
 import { User } from './models/user';
 
 /** Each resource registers its release as soon as it exists; SIGTERM releases them in reverse order. */
 async function main(config: AuthConfig, { logger, shutdown }: ServiceContext): Promise<void> {
-  await connectMongo(config.mongoUrl, logger);
-  shutdown.add('mongo', () => mongoose.disconnect());
+  const mongo = await connectMongo(config.mongoUrl, logger);
+  shutdown.add('mongo', () => mongo.close());
   await User.init(); // the unique email index must exist before the first signup
 
   const server = await startHttpServer(buildApp(config, logger, new ServiceMetrics('auth')), config.port);

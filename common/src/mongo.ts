@@ -1,31 +1,79 @@
-import mongoose from 'mongoose';
+import mongoose, { type ConnectOptions } from 'mongoose';
 import type { Logger } from './logger';
 
-export interface MongoConnectionInfo {
+export interface MongoConnection {
   /** True when the server is FerretDB rather than MongoDB. */
   isFerretDb: boolean;
   maxPoolSize: number;
+  /** Stops the connection watchdog and disconnects (use this, not `mongoose.disconnect`, on shutdown). */
+  close(): Promise<void>;
 }
 
+/** A ping that fails this many times in a row (about 30 s) means the client is stuck: reconnect. */
+const STUCK_AFTER_FAILED_PINGS = 3;
+const PING_INTERVAL_MS = 5_000;
+
 /**
- * Connects mongoose to `url`. Our writes rely on MongoDB applying a conditional single-document update
- * atomically. FerretDB 1.x (SQLite) does not do so across concurrent connections: two updates filtered
- * on the same version can both succeed. On FerretDB we therefore use a single connection, which makes the
- * server apply this process's operations one at a time (several replicas of one service need MongoDB).
+ * Connects mongoose to `url`.
+ *
+ * Our writes rely on MongoDB applying a conditional single-document update atomically. FerretDB 1.x
+ * (SQLite) does not do so across concurrent connections: two updates filtered on the same version can
+ * both succeed. On FerretDB we therefore use a single connection, which makes the server apply this
+ * process's operations one at a time (several replicas of one service need MongoDB).
+ *
+ * A watchdog pings the server; after a restart of FerretDB the driver (6.x) can stay stuck on a closed
+ * connection and fail every server selection for good (seen in the fault suite). When pings keep failing
+ * while the process still runs, the watchdog drops the client and connects again.
  */
-export async function connectMongo(url: string, logger?: Logger): Promise<MongoConnectionInfo> {
-  const options = { serverSelectionTimeoutMS: 10_000 };
-  await mongoose.connect(url, options);
+export async function connectMongo(url: string, logger?: Logger): Promise<MongoConnection> {
+  const base: ConnectOptions = { serverSelectionTimeoutMS: 10_000 };
+  await mongoose.connect(url, base);
   const buildInfo = await mongoose.connection.db?.admin().command({ buildInfo: 1 });
   const isFerretDb = typeof buildInfo?.ferretdbVersion === 'string';
-  if (!isFerretDb) return { isFerretDb, maxPoolSize: 100 };
-  await mongoose.disconnect();
-  await mongoose.connect(url, { ...options, maxPoolSize: 1 });
-  logger?.info(
-    { ferretdbVersion: buildInfo?.ferretdbVersion },
-    'FerretDB detected: using one connection so conditional updates stay atomic',
-  );
-  return { isFerretDb, maxPoolSize: 1 };
+  let options = base;
+  if (isFerretDb) {
+    options = { ...base, maxPoolSize: 1 };
+    await mongoose.disconnect();
+    await mongoose.connect(url, options);
+    logger?.info(
+      { ferretdbVersion: buildInfo?.ferretdbVersion },
+      'FerretDB detected: using one connection so conditional updates stay atomic',
+    );
+  }
+
+  let isClosed = false;
+  let isChecking = false;
+  let failedPings = 0;
+  const check = async () => {
+    if (isClosed || isChecking) return;
+    isChecking = true;
+    try {
+      await mongoose.connection.db?.admin().ping();
+      failedPings = 0;
+    } catch {
+      failedPings++;
+      if (failedPings >= STUCK_AFTER_FAILED_PINGS && !isClosed) {
+        failedPings = 0;
+        logger?.warn('database client cannot reach the server; connecting again');
+        await mongoose.disconnect().catch(() => undefined);
+        if (!isClosed) await mongoose.connect(url, options).catch(() => undefined);
+      }
+    } finally {
+      isChecking = false;
+    }
+  };
+  const watchdog = setInterval(() => void check(), PING_INTERVAL_MS);
+  watchdog.unref();
+
+  return {
+    isFerretDb,
+    maxPoolSize: options.maxPoolSize ?? 100,
+    close: async () => {
+      isClosed = true;
+      clearInterval(watchdog);
+      await mongoose.disconnect();
+    },
+  };
 }
 
 export function isMongoConnected(): boolean {

@@ -78,4 +78,28 @@ describe('JetStream specifics', () => {
     await waitFor(() => applied.length === 2, { description: 'both versions', timeoutMs: 5_000 });
     expect(applied).toEqual([0, 1]);
   });
+
+  it('When the durable consumer disappears under a listener, then the listener recreates it and keeps receiving', async () => {
+    transports = await connectIsolated(1);
+    const [bus] = transports;
+    const received: number[] = [];
+    class Recorder extends Listener<typeof Subjects.TicketCreated> {
+      readonly subject = Subjects.TicketCreated;
+      readonly queueGroup = 'recreate-service';
+      async onMessage(data: EventData<typeof Subjects.TicketCreated>) {
+        received.push(data.version);
+        return 'applied' as const;
+      }
+    }
+    await new Recorder(bus).listen();
+    const publisher = new TicketCreatedPublisher(bus);
+    await publisher.publish(ticket(0));
+    await waitFor(() => received.includes(0), { description: 'the first event' });
+
+    await bus.manager.consumers.delete(bus.streamName, 'recreate-service__ticket_created');
+    await publisher.publish(ticket(1));
+
+    await waitFor(() => received.includes(1), { description: 'the event after the consumer was deleted', timeoutMs: 20_000 });
+    expect(await bus.manager.consumers.info(bus.streamName, 'recreate-service__ticket_created')).toBeDefined();
+  });
 });

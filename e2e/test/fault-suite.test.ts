@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { JetStreamTransport, jetStreamNames } from '@ticketing/common';
@@ -22,6 +22,14 @@ const ORDER_EXPIRATION_SECONDS = 4;
 const LISTENER_ACK_WAIT_MS = 10_000; // the Listener default
 /** Pacing between faults: the shape of the load, not a wait for a condition. */
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const logTail = (file: string) => {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-15).join('\n');
+  } catch {
+    return '(no log)';
+  }
+};
 
 let dir: string;
 let nats: NatsServer;
@@ -85,7 +93,10 @@ describe('fault suite', () => {
       },
       { description: 'convergence', timeoutMs: 120_000, intervalMs: 500 },
     ).catch((err: Error) => {
-      throw new Error(`${err.message}\n${last.slice(0, 20).join('\n')}`);
+      // Enough to diagnose a failure from CI output alone: what disagrees, which processes still run, their last log lines.
+      const processes = Object.entries(system.services).map(([name, p]) => `${name}: ${p.isRunning ? 'running' : 'NOT running'}`);
+      const tails = Object.keys(system.services).map((name) => `--- ${name} log ---\n${logTail(path.join(system.logDir, `${name}.log`))}`);
+      throw new Error([err.message, ...last.slice(0, 20), ...processes, ...tails].join('\n'));
     });
     const convergedMs = Date.now() - stoppedAt;
 

@@ -8,7 +8,6 @@ import {
   startEventRuntime,
   startHttpServer,
 } from '@ticketing/common';
-import mongoose from 'mongoose';
 import { buildApp } from './app';
 import { loadConfig, type OrdersConfig } from './config';
 import { TicketCreatedListener } from './events/listeners/ticket-created-listener';
@@ -23,8 +22,8 @@ import { ExpirySweeper } from './services/expiry-sweeper';
  * buffered ones are nak'd), the outbox relay (a last flush), NATS, Mongo.
  */
 async function main(config: OrdersConfig, { logger, shutdown }: ServiceContext): Promise<void> {
-  await connectMongo(config.mongoUrl, logger);
-  shutdown.add('mongo', () => mongoose.disconnect());
+  const mongo = await connectMongo(config.mongoUrl, logger);
+  shutdown.add('mongo', () => mongo.close());
   await Promise.all([Order.init(), Ticket.init()]); // the unique reservation index must exist before the first order
   const metrics = new ServiceMetrics('orders');
   const events = await startEventRuntime({

@@ -8,7 +8,6 @@ import {
   startEventRuntime,
   startHttpServer,
 } from '@ticketing/common';
-import mongoose from 'mongoose';
 import { buildApp } from './app';
 import { loadConfig, type TicketsConfig } from './config';
 import { OrderCreatedListener } from './events/listeners/order-created-listener';
@@ -21,8 +20,8 @@ import { Ticket } from './models/ticket';
  * the outbox relay (a last flush publishes what those requests and messages committed), NATS, Mongo.
  */
 async function main(config: TicketsConfig, { logger, shutdown }: ServiceContext): Promise<void> {
-  await connectMongo(config.mongoUrl, logger);
-  shutdown.add('mongo', () => mongoose.disconnect());
+  const mongo = await connectMongo(config.mongoUrl, logger);
+  shutdown.add('mongo', () => mongo.close());
   await Ticket.init();
   const metrics = new ServiceMetrics('tickets');
   const events = await startEventRuntime({

@@ -1,4 +1,5 @@
 import { type EnvReader, envReader } from '../config/env';
+import type { Logger } from '../logger';
 import type { EventTransport } from './transport';
 import { JetStreamTransport } from './transports/jetstream';
 import { StanTransport, stanClientId } from './transports/stan';
@@ -46,7 +47,7 @@ function mirrorConfig(service: string, env: EnvReader): EventBusConfig | undefin
 }
 
 /** Connects the configured transport. Services depend on `EventTransport` only. */
-export async function connectEventBus(config: EventBusConfig): Promise<EventTransport> {
+export async function connectEventBus(config: EventBusConfig, logger?: Logger): Promise<EventTransport> {
   if (config.transport === 'stan') {
     return StanTransport.connect({
       url: config.natsUrl,
@@ -58,6 +59,7 @@ export async function connectEventBus(config: EventBusConfig): Promise<EventTran
   return JetStreamTransport.connect({
     servers: config.natsUrl,
     connectionName: config.clientName,
+    onError: (err, context) => logger?.warn({ err }, context),
     ...jetStreamNames(config.namespace),
   });
 }

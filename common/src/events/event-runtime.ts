@@ -34,9 +34,9 @@ export interface EventRuntime {
  */
 export async function startEventRuntime(options: EventRuntimeOptions): Promise<EventRuntime> {
   const { eventBus, models, relayIntervalMs, metrics, logger, shutdown } = options;
-  const bus = instrumentTransport(await connectEventBus(eventBus), metrics);
+  const bus = instrumentTransport(await connectEventBus(eventBus, logger), metrics);
   shutdown.add('event bus', () => bus.close());
-  const mirror = eventBus.mirror && (await connectEventBus(eventBus.mirror));
+  const mirror = eventBus.mirror && (await connectEventBus(eventBus.mirror, logger));
   if (mirror) shutdown.add('event bus mirror', () => mirror.close());
 
   // The relay first: events committed before a crash go out now.

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { connectMongo } from '@ticketing/common';
+import { connectMongo, type MongoConnection } from '@ticketing/common';
 import mongoose from 'mongoose';
 
 /** A database URL on the run's server (MONGO_URL from the stack), unique to the caller. */
@@ -17,8 +17,9 @@ export function uniqueDatabaseUrl(prefix = 'test'): string {
  * builds every model's indexes, empties the collections before each test, and drops the database after.
  */
 export function useTestDatabase(): void {
+  let connection: MongoConnection | undefined;
   beforeAll(async () => {
-    await connectMongo(uniqueDatabaseUrl());
+    connection = await connectMongo(uniqueDatabaseUrl());
     await Promise.all(Object.values(mongoose.connection.models).map((model) => model.init()));
   });
 
@@ -28,6 +29,6 @@ export function useTestDatabase(): void {
 
   afterAll(async () => {
     await mongoose.connection.dropDatabase().catch(() => undefined);
-    await mongoose.disconnect();
+    await connection?.close();
   });
 }

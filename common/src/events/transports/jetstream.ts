@@ -37,6 +37,8 @@ export interface JetStreamTransportOptions {
   deadLetterPrefix?: string;
   /** How long the server remembers message ids for deduplication; default 2 minutes. */
   duplicateWindowMs?: number;
+  /** Told about failures the transport recovers from by itself (a consumer consumed again), for the log. */
+  onError?: (err: unknown, context: string) => void;
 }
 
 /** Durable consumer names allow only a safe character set; `orders-service` + `ticket:created` → `orders-service__ticket_created`. */
@@ -58,6 +60,7 @@ export class JetStreamTransport implements EventTransport {
   readonly deadLetterStreamName: string;
   private readonly subscriptions = new Set<Subscription>();
   private isReconnecting = false;
+  private readonly onError?: (err: unknown, context: string) => void;
 
   private constructor(
     readonly connection: NatsConnection,
@@ -69,7 +72,8 @@ export class JetStreamTransport implements EventTransport {
     this.deadLetterSubjects = new SubjectMapping(options.deadLetterPrefix ?? 'deadletter');
     this.streamName = options.streamName ?? 'EVENTS';
     this.deadLetterStreamName = options.deadLetterStreamName ?? 'DEAD_LETTERS';
-    void this.watchStatus();
+    this.onError = options.onError;
+    void this.watchStatus().catch(() => undefined);
   }
 
   private async watchStatus(): Promise<void> {
@@ -134,31 +138,47 @@ export class JetStreamTransport implements EventTransport {
       ack_wait: nanos(options.ackWaitMs),
       max_deliver: options.maxDeliver,
     };
-    try {
-      await this.manager.consumers.info(this.streamName, durable);
-      await this.manager.consumers.update(this.streamName, durable, config);
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-      await this.manager.consumers
-        .add(this.streamName, {
-          ...config,
-          durable_name: durable,
-          filter_subject: this.subjects.toWire(subject),
-          ack_policy: AckPolicy.Explicit,
-          deliver_policy: DeliverPolicy.All,
-        })
-        .catch(async (addErr: unknown) => {
-          // A replica of the same service created it concurrently.
-          await this.manager.consumers.info(this.streamName, durable).catch(() => {
-            throw addErr;
+    const ensureConsumer = async () => {
+      try {
+        await this.manager.consumers.info(this.streamName, durable);
+        await this.manager.consumers.update(this.streamName, durable, config);
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+        await this.manager.consumers
+          .add(this.streamName, {
+            ...config,
+            durable_name: durable,
+            filter_subject: this.subjects.toWire(subject),
+            ack_policy: AckPolicy.Explicit,
+            deliver_policy: DeliverPolicy.All,
+          })
+          .catch(async (addErr: unknown) => {
+            // A replica of the same service created it concurrently.
+            await this.manager.consumers.info(this.streamName, durable).catch(() => {
+              throw addErr;
+            });
           });
-        });
-    }
+      }
+    };
+    await ensureConsumer();
 
-    const consumer = await this.client.consumers.get(this.streamName, durable);
-    const messages = await consumer.consume({ max_messages: 16 });
+    const consume = async () => {
+      const consumed = await (await this.client.consumers.get(this.streamName, durable)).consume({ max_messages: 16 });
+      // If the consumer disappears (deleted, or lost with the server's store), the client would keep pulling
+      // from nothing; end the iterator instead so the loop below recreates it.
+      void (async () => {
+        for await (const status of consumed.status()) {
+          if (status.type === 'consumer_deleted' || status.type === 'consumer_not_found') {
+            consumed.stop();
+            return;
+          }
+        }
+      })().catch(() => undefined);
+      return consumed;
+    };
+    let messages = await consume();
     let isStopping = false;
-    const loop = (async () => {
+    const handleAll = async () => {
       for await (const m of messages) {
         if (isStopping) {
           // Pulled ahead of the handler but never handed to it: back to the server for another replica now,
@@ -182,6 +202,28 @@ export class JetStreamTransport implements EventTransport {
         };
         // The handler owns error handling (see Listener); this guard only keeps the loop alive.
         await handler(delivered).catch(() => delivered.nak());
+      }
+    };
+    // The message iterator can end or throw while the server is away (restart, JetStream recovering the
+    // consumer). Unless we are stopping, consume again after a pause: a subscription must never die
+    // silently, and its failure must never become an unhandled rejection that takes the process down.
+    const loop = (async () => {
+      for (;;) {
+        try {
+          await handleAll();
+        } catch (err) {
+          this.onError?.(err, `consumer ${durable} failed; consuming again`);
+        }
+        if (isStopping) return;
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        if (isStopping) return;
+        try {
+          await ensureConsumer();
+          messages = await consume();
+          if (isStopping) messages.stop();
+        } catch (err) {
+          this.onError?.(err, `consumer ${durable} unavailable; retrying`);
+        }
       }
     })();
 
