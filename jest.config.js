@@ -7,6 +7,8 @@
 module.exports = {
   testEnvironment: 'node',
   testMatch: ['<rootDir>/*/test/**/*.test.ts'],
+  // The benchmark's baseline checkout lives under .tools/: never part of this run.
+  modulePathIgnorePatterns: ['<rootDir>/.tools/', '<rootDir>/.bench/'],
   transform: { '^.+\\.ts$': 'ts-jest' },
   moduleNameMapper: {
     '^@ticketing/common$': '<rootDir>/common/src/index.ts',

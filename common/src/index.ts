@@ -1,3 +1,4 @@
+export * from './conditional-write';
 export * from './config/env';
 export * from './errors/bad-request-error';
 export * from './errors/custom-error';

@@ -35,14 +35,14 @@ export class ServiceMetrics {
     this.eventsDeadLettered = counter('events_dead_lettered_total', 'Events moved to the dead letters');
   }
 
-  /** `outbox_pending_events`, read from the database at each scrape. */
-  trackOutbox(countPending: () => Promise<number>): void {
+  /** `outbox_pending_events`: the relay's in-memory backlog at each scrape (a scrape never reads the database). */
+  trackOutbox(countPending: () => number): void {
     new Gauge({
       name: 'outbox_pending_events',
       help: 'Committed events not yet published',
       registers: [this.registry],
-      async collect() {
-        this.set(await countPending().catch(() => Number.NaN));
+      collect() {
+        this.set(countPending());
       },
     });
   }

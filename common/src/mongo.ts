@@ -1,4 +1,5 @@
 import mongoose, { type ConnectOptions } from 'mongoose';
+import { setWriteIsolation } from './conditional-write';
 import type { Logger } from './logger';
 
 export interface MongoConnection {
@@ -13,13 +14,28 @@ export interface MongoConnection {
 const STUCK_AFTER_FAILED_PINGS = 3;
 const PING_INTERVAL_MS = 5_000;
 
+let connectedToFerretDb = false;
+
 /**
- * Connects mongoose to `url`.
+ * True once `connectMongo` found FerretDB. Its SQLite handler answers a filter on `_id` alone with an index
+ * (our build, see tools/src/stack/install.ts) but reads the whole collection for any other filter or sort.
+ */
+export function isFerretDb(): boolean {
+  return connectedToFerretDb;
+}
+
+/** Connections to FerretDB: reads and inserts run side by side; SQLite still writes one at a time. */
+const FERRETDB_POOL_SIZE = 8;
+
+/**
+ * Connects mongoose to `url` and chooses how conditional writes stay atomic (see `WriteIsolation`).
  *
- * Our writes rely on MongoDB applying a conditional single-document update atomically. FerretDB 1.x
- * (SQLite) does not do so across concurrent connections: two updates filtered on the same version can
- * both succeed. On FerretDB we therefore use a single connection, which makes the server apply this
- * process's operations one at a time (several replicas of one service need MongoDB).
+ * MongoDB applies a conditional single-document update atomically: `server` isolation, any number of
+ * replicas. FerretDB 1.x (SQLite) does not do so across concurrent connections (two updates filtered on the
+ * same version can both succeed), and it scans the collection for any filter other than `_id` alone. On
+ * FerretDB we therefore use `process` isolation: the service is one process that serialises the writes of
+ * each document in memory and filters them on `_id` alone, while reads, inserts and the writes of different
+ * documents share a pool of connections (several replicas of one service need MongoDB).
  *
  * A watchdog pings the server; after a restart of FerretDB the driver (6.x) can stay stuck on a closed
  * connection and fail every server selection for good (seen in the fault suite). When pings keep failing
@@ -31,13 +47,15 @@ export async function connectMongo(url: string, logger?: Logger): Promise<MongoC
   const buildInfo = await mongoose.connection.db?.admin().command({ buildInfo: 1 });
   const isFerretDb = typeof buildInfo?.ferretdbVersion === 'string';
   let options = base;
+  connectedToFerretDb = isFerretDb;
+  setWriteIsolation(isFerretDb ? 'process' : 'server');
   if (isFerretDb) {
-    options = { ...base, maxPoolSize: 1 };
+    options = { ...base, maxPoolSize: FERRETDB_POOL_SIZE };
     await mongoose.disconnect();
     await mongoose.connect(url, options);
     logger?.info(
-      { ferretdbVersion: buildInfo?.ferretdbVersion },
-      'FerretDB detected: using one connection so conditional updates stay atomic',
+      { ferretdbVersion: buildInfo?.ferretdbVersion, maxPoolSize: FERRETDB_POOL_SIZE },
+      'FerretDB detected: conditional writes are serialised per document in this process (run one replica)',
     );
   }
 

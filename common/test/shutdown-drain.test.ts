@@ -100,7 +100,7 @@ describe('stopping the outbox relay', () => {
     const [bus] = transports;
     await commitChanges(5);
     // No sweep would run before the stop: only the final flush can publish them.
-    const relay = new OutboxRelay([Aggregate], bus, { batchSize: 2, intervalMs: 3_600_000 });
+    const relay = new OutboxRelay([Aggregate], bus, { batchSize: 2, sweepIntervalMs: 3_600_000 });
 
     await relay.stop();
 

@@ -10,7 +10,7 @@ describe('Grafana dashboard', () => {
 
   it('When the dashboard is loaded, then every panel queries only metric names a service exports', async () => {
     const metrics = new ServiceMetrics('dashboard-check');
-    metrics.trackOutbox(async () => 0);
+    metrics.trackOutbox(() => 0);
     const exported = new Set(
       (await metrics.registry.getMetricsAsJSON()).flatMap((m) => [m.name, `${m.name}_count`, `${m.name}_bucket`, `${m.name}_sum`]),
     );

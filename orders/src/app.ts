@@ -10,19 +10,17 @@ export interface AppDeps {
   logger: Logger;
   metrics?: ServiceMetrics;
   orderExpirationSeconds: number;
-  /** Called after every committed change so the outbox relay publishes without waiting for its sweep. */
-  onChange: () => void;
   health: HealthChecks;
 }
 
 /** Builds the express app: no listening, no connections, so route tests can import it. */
-export function buildApp({ jwtKey, logger, metrics, orderExpirationSeconds, onChange, health }: AppDeps): Express {
+export function buildApp({ jwtKey, logger, metrics, orderExpirationSeconds, health }: AppDeps): Express {
   return buildServiceApp({
     jwtKey,
     logger,
     metrics,
     prefix: '/api/orders',
     health,
-    routers: [createOrderRouter(orderExpirationSeconds, onChange), listOrdersRouter(), showOrderRouter(), cancelOrderRouter(onChange)],
+    routers: [createOrderRouter(orderExpirationSeconds), listOrdersRouter(), showOrderRouter(), cancelOrderRouter()],
   });
 }

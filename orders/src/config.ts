@@ -9,7 +9,8 @@ export interface OrdersConfig {
   orderExpirationSeconds: number;
   /** How often the database is checked for orders past their expiry. */
   expirySweepIntervalMs: number;
-  relayIntervalMs: number;
+  /** How often the outbox relay's safety sweep looks for events left behind (new events go out at once). */
+  outboxSweepIntervalMs: number;
   logLevel: string;
 }
 
@@ -23,7 +24,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OrdersConfig {
     eventBus: eventBusConfigFromEnv('orders', read),
     orderExpirationSeconds: read.integer('ORDER_EXPIRATION_SECONDS', { default: 900, min: 1 }),
     expirySweepIntervalMs: read.integer('EXPIRY_SWEEP_INTERVAL_MS', { default: 1000, min: 50 }),
-    relayIntervalMs: read.integer('OUTBOX_INTERVAL_MS', { default: 1000, min: 50 }),
+    outboxSweepIntervalMs: read.integer('OUTBOX_SWEEP_INTERVAL_MS', { default: 30_000, min: 50 }),
     logLevel: read.string('LOG_LEVEL', { default: 'info' }),
   };
 }

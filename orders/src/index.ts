@@ -12,7 +12,7 @@ import { buildApp } from './app';
 import { loadConfig, type OrdersConfig } from './config';
 import { TicketCreatedListener } from './events/listeners/ticket-created-listener';
 import { TicketUpdatedListener } from './events/listeners/ticket-updated-listener';
-import { Order } from './models/order';
+import { Order, orders } from './models/order';
 import { Ticket } from './models/ticket';
 import { ExpirySweeper } from './services/expiry-sweeper';
 
@@ -28,16 +28,16 @@ async function main(config: OrdersConfig, { logger, shutdown }: ServiceContext):
   const metrics = new ServiceMetrics('orders');
   const events = await startEventRuntime({
     eventBus: config.eventBus,
-    models: [Order],
-    relayIntervalMs: config.relayIntervalMs,
+    stores: [orders],
+    sweepIntervalMs: config.outboxSweepIntervalMs,
     metrics,
     logger,
     shutdown,
   });
-  const { bus, onChange } = events;
+  const { bus } = events;
   await events.listen([new TicketCreatedListener(bus, logger), new TicketUpdatedListener(bus, logger)]);
 
-  const sweeper = new ExpirySweeper(config.expirySweepIntervalMs, onChange, logger);
+  const sweeper = new ExpirySweeper({ intervalMs: config.expirySweepIntervalMs, logger });
   sweeper.start();
   shutdown.add('expiry sweeper', () => sweeper.stop());
 
@@ -46,7 +46,6 @@ async function main(config: OrdersConfig, { logger, shutdown }: ServiceContext):
     logger,
     metrics,
     orderExpirationSeconds: config.orderExpirationSeconds,
-    onChange,
     health: { mongo: isMongoConnected, nats: () => bus.isConnected() },
   });
   const server = await startHttpServer(app, config.port);

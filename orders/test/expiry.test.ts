@@ -1,7 +1,10 @@
+import { createLogger } from '@ticketing/common';
 import { useTestDatabase } from '@ticketing/tools/testing/mongo';
 import { newUser } from '@ticketing/tools/testing/session';
+import { waitFor } from '@ticketing/tools/testing/wait-for';
 import { Order } from '../src/models/order';
-import { createOrder, expireDueOrders } from '../src/services/orders';
+import { ExpirySweeper } from '../src/services/expiry-sweeper';
+import { cancelOrder, createOrder, expireDueOrders } from '../src/services/orders';
 import { replicaTicket } from './helpers';
 
 useTestDatabase();
@@ -42,5 +45,22 @@ describe('order expiry', () => {
 
     expect(await expireDueOrders(later(5))).toBe(0);
     expect((await Order.findById(order.id))?.status).toBe('complete');
+  });
+
+  it('When the sweeper runs, then it cancels an order placed after it started once its expiry passes, and leaves a cancelled one alone', async () => {
+    const sweeper = new ExpirySweeper({ intervalMs: 50, logger: createLogger('expiry-test', 'silent') });
+    sweeper.start();
+    try {
+      const [first, second] = await Promise.all([replicaTicket(), replicaTicket()]);
+      const expiring = await createOrder(buyer.id, first.id, 1);
+      const cancelled = await createOrder(buyer.id, second.id, 1);
+      await cancelOrder(cancelled.id, buyer.id);
+
+      await waitFor(async () => (await Order.findById(expiring.id))?.status === 'cancelled', { description: 'the order expired' });
+      expect((await Order.findById(expiring.id))?.version).toBe(1);
+      expect((await Order.findById(cancelled.id))?.version).toBe(1);
+    } finally {
+      await sweeper.stop();
+    }
   });
 });

@@ -9,7 +9,6 @@ export const app = buildApp({
   jwtKey: testJwtKey,
   logger: createLogger('orders-test', 'silent'),
   orderExpirationSeconds: EXPIRATION_SECONDS,
-  onChange: () => {},
   health: { mongo: () => true, nats: () => true },
 });
 

@@ -9,19 +9,17 @@ export interface AppDeps {
   jwtKey: string;
   logger: Logger;
   metrics?: ServiceMetrics;
-  /** Called after every committed change so the outbox relay publishes without waiting for its sweep. */
-  onChange: () => void;
   health: HealthChecks;
 }
 
 /** Builds the express app: no listening, no connections, so route tests can import it. */
-export function buildApp({ jwtKey, logger, metrics, onChange, health }: AppDeps): Express {
+export function buildApp({ jwtKey, logger, metrics, health }: AppDeps): Express {
   return buildServiceApp({
     jwtKey,
     logger,
     metrics,
     prefix: '/api/tickets',
     health,
-    routers: [createTicketRouter(onChange), listTicketsRouter(), showTicketRouter(), updateTicketRouter(onChange)],
+    routers: [createTicketRouter(), listTicketsRouter(), showTicketRouter(), updateTicketRouter()],
   });
 }

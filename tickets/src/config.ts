@@ -5,8 +5,8 @@ export interface TicketsConfig {
   mongoUrl: string;
   jwtKey: string;
   eventBus: EventBusConfig;
-  /** How often the outbox relay sweeps for unpublished events. */
-  relayIntervalMs: number;
+  /** How often the outbox relay's safety sweep looks for events left behind (new events go out at once). */
+  outboxSweepIntervalMs: number;
   logLevel: string;
 }
 
@@ -18,7 +18,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TicketsConfig 
     mongoUrl: read.string('MONGO_URL'),
     jwtKey: read.string('JWT_KEY', { minLength: 32 }),
     eventBus: eventBusConfigFromEnv('tickets', read),
-    relayIntervalMs: read.integer('OUTBOX_INTERVAL_MS', { default: 1000, min: 50 }),
+    outboxSweepIntervalMs: read.integer('OUTBOX_SWEEP_INTERVAL_MS', { default: 30_000, min: 50 }),
     logLevel: read.string('LOG_LEVEL', { default: 'info' }),
   };
 }

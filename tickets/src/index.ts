@@ -12,7 +12,7 @@ import { buildApp } from './app';
 import { loadConfig, type TicketsConfig } from './config';
 import { OrderCreatedListener } from './events/listeners/order-created-listener';
 import { OrderUpdatedListener } from './events/listeners/order-updated-listener';
-import { Ticket } from './models/ticket';
+import { Ticket, tickets } from './models/ticket';
 
 /**
  * Each resource registers its release as soon as it exists, so SIGTERM releases them in reverse order:
@@ -26,20 +26,19 @@ async function main(config: TicketsConfig, { logger, shutdown }: ServiceContext)
   const metrics = new ServiceMetrics('tickets');
   const events = await startEventRuntime({
     eventBus: config.eventBus,
-    models: [Ticket],
-    relayIntervalMs: config.relayIntervalMs,
+    stores: [tickets],
+    sweepIntervalMs: config.outboxSweepIntervalMs,
     metrics,
     logger,
     shutdown,
   });
-  const { bus, onChange } = events;
-  await events.listen([new OrderCreatedListener(bus, onChange, logger), new OrderUpdatedListener(bus, onChange, logger)]);
+  const { bus } = events;
+  await events.listen([new OrderCreatedListener(bus, logger), new OrderUpdatedListener(bus, logger)]);
 
   const app = buildApp({
     jwtKey: config.jwtKey,
     logger,
     metrics,
-    onChange,
     health: { mongo: isMongoConnected, nats: () => bus.isConnected() },
   });
   const server = await startHttpServer(app, config.port);

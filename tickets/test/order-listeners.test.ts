@@ -11,8 +11,8 @@ useTestDatabase();
 
 // The listeners' logic runs against the real database; the transport is not used by onMessage.
 const noTransport = {} as never;
-const created = new OrderCreatedListener(noTransport, () => {});
-const updated = new OrderUpdatedListener(noTransport, () => {});
+const created = new OrderCreatedListener(noTransport);
+const updated = new OrderUpdatedListener(noTransport);
 
 function orderEvent(ticket: TicketDocument, version: number, status: OrderEventData['status'], id = orderId): OrderEventData {
   return {

@@ -1,3 +1,4 @@
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import { SESSION_COOKIE, type UserPayload } from '@ticketing/common';
 import type { CookieOptions, Response } from 'express';
 import jwt from 'jsonwebtoken';
@@ -10,14 +11,19 @@ export interface SessionSettings {
 
 /** Issues and clears sessions: an expiring HS256 JWT in an httpOnly cookie. */
 export class Sessions {
-  constructor(private readonly settings: SessionSettings) {}
+  /** Made once: a string key would be parsed into a key object on every sign. */
+  private readonly key: KeyObject;
+
+  constructor(private readonly settings: SessionSettings) {
+    this.key = createSecretKey(Buffer.from(settings.jwtKey, 'utf8'));
+  }
 
   private cookieOptions(): CookieOptions {
     return { httpOnly: true, secure: this.settings.isCookieSecure, sameSite: 'lax', path: '/' };
   }
 
   issue(res: Response, user: UserPayload): string {
-    const token = jwt.sign({ id: user.id, email: user.email }, this.settings.jwtKey, {
+    const token = jwt.sign({ id: user.id, email: user.email }, this.key, {
       algorithm: 'HS256',
       expiresIn: this.settings.sessionTtlSeconds,
     });

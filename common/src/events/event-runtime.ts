@@ -1,17 +1,19 @@
+import { writeIsolation } from '../conditional-write';
 import type { Logger } from '../logger';
 import { instrumentTransport, type ServiceMetrics } from '../metrics';
 import type { Shutdown } from '../shutdown';
 import { connectEventBus, type EventBusConfig } from './event-bus';
 import type { Listener } from './listener';
-import { type OutboxModel, OutboxRelay } from './outbox';
+import { OutboxRelay, type OutboxSource } from './outbox';
 import type { Subject } from './subjects';
 import type { EventTransport, Subscription } from './transport';
 
 export interface EventRuntimeOptions {
   eventBus: EventBusConfig;
-  /** The aggregates whose `pendingEvents` the relay publishes. */
-  models: OutboxModel[];
-  relayIntervalMs: number;
+  /** The stores that write this service's aggregates: the relay publishes what they write. */
+  stores: OutboxSource[];
+  /** How often the relay's safety sweep looks for events left behind (see `OutboxRelayOptions`). */
+  sweepIntervalMs: number;
   metrics: ServiceMetrics;
   logger: Logger;
   shutdown: Shutdown;
@@ -21,8 +23,6 @@ export interface EventRuntime {
   /** The instrumented bus listeners subscribe to. */
   bus: EventTransport;
   relay: OutboxRelay;
-  /** Call after a committed change: the relay publishes now instead of at its next sweep. */
-  onChange: () => void;
   /** Subscribes the listeners; on shutdown they stop before the relay's last flush. */
   listen(listeners: Array<Listener<Subject>>): Promise<void>;
 }
@@ -33,22 +33,33 @@ export interface EventRuntime {
  * stop releases them in reverse: listeners, relay (last flush), mirror, bus.
  */
 export async function startEventRuntime(options: EventRuntimeOptions): Promise<EventRuntime> {
-  const { eventBus, models, relayIntervalMs, metrics, logger, shutdown } = options;
+  const { eventBus, stores, sweepIntervalMs, metrics, logger, shutdown } = options;
   const bus = instrumentTransport(await connectEventBus(eventBus, logger), metrics);
   shutdown.add('event bus', () => bus.close());
   const mirror = eventBus.mirror && (await connectEventBus(eventBus.mirror, logger));
   if (mirror) shutdown.add('event bus mirror', () => mirror.close());
 
   // The relay first: events committed before a crash go out now.
-  const relay = new OutboxRelay(models, bus, { intervalMs: relayIntervalMs, logger, mirror });
+  // With `process` isolation (FerretDB) this process is the only writer of its aggregates, so every event
+  // reaches the relay by hand-off; only events from before the start or from a write with an unknown outcome
+  // need the sweep, and those sweeps are run. A periodic sweep would scan the whole collection there.
+  const isOnlyWriter = writeIsolation() === 'process';
+  const relay = new OutboxRelay(
+    stores.map((s) => s.model),
+    bus,
+    { sweepIntervalMs: isOnlyWriter ? 0 : sweepIntervalMs, logger, mirror },
+  );
+  const detach = stores.map((s) => s.attach(relay));
   relay.start();
-  shutdown.add('outbox relay', () => relay.stop());
-  metrics.trackOutbox(() => relay.pendingCount());
+  shutdown.add('outbox relay', async () => {
+    for (const d of detach) d();
+    await relay.stop();
+  });
+  metrics.trackOutbox(() => relay.backlog);
 
   return {
     bus,
     relay,
-    onChange: () => relay.kick(),
     async listen(listeners) {
       const subscriptions: Subscription[] = [];
       shutdown.add('listeners', async () => void (await Promise.all(subscriptions.map((s) => s.stop()))));

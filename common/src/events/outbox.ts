@@ -1,4 +1,5 @@
-import type { Model, Types } from 'mongoose';
+import type { FilterQuery, HydratedDocument, Model, Schema, Types, UpdateQuery } from 'mongoose';
+import { serialized, updateIfMatches } from '../conditional-write';
 import type { Logger } from '../logger';
 import { encodeText, serializeEvent } from './codec';
 import type { EventData } from './schemas';
@@ -7,8 +8,9 @@ import type { EventTransport } from './transport';
 
 /**
  * The outbox: an aggregate's document carries the events announcing its changes, written in the same
- * single-document update as the change itself, so there is never a change without its event or an
- * event without its change. The relay publishes them and then removes them from the document.
+ * single-document write as the change itself, so there is never a change without its event or an event
+ * without its change. The `AggregateStore` that made the write hands the written events to the relay,
+ * which publishes them and then removes exactly those from the document.
  */
 export interface PendingEvent {
   subject: Subject;
@@ -24,6 +26,18 @@ export const pendingEventsField = {
   default: [],
 };
 
+/** What the relay's safety sweep looks for: documents with at least one pending event. */
+const HAS_PENDING_EVENTS = { 'pendingEvents.messageId': { $gt: '' } };
+
+/**
+ * Adds the outbox to an aggregate's schema: the `pendingEvents` field, and an index that lets the safety
+ * sweep read only the documents that have pending events (on MongoDB; FerretDB scans, so the sweep is rare).
+ */
+export function outboxPlugin(schema: Schema): void {
+  schema.add({ pendingEvents: pendingEventsField });
+  schema.index({ 'pendingEvents.messageId': 1 });
+}
+
 /** Builds the pending event for `data`, validating it now so an invalid event is never committed. */
 export function pendingEvent<S extends Subject>(subject: S, data: EventData<S>): PendingEvent {
   return { subject, messageId: `${data.id}:${data.version}`, payload: serializeEvent(subject, data) };
@@ -38,13 +52,100 @@ export interface OutboxDocument {
 // biome-ignore lint/suspicious/noExplicitAny: the relay works with any aggregate model that has the outbox fields
 export type OutboxModel = Model<any>;
 
+/** Where an `AggregateStore` hands what it wrote: the relay, once the event runtime has started. */
+export interface OutboxHandOff {
+  /** Events just committed in the document `id` of `model`: publish them now. */
+  handOff(model: OutboxModel, id: Types.ObjectId, events: readonly PendingEvent[]): void;
+  /** A write failed without saying whether it was committed: look for its events soon. */
+  sweepSoon(): void;
+}
+
+/** What the event runtime connects to the relay: a store's model (swept) and its hand-off. */
+export interface OutboxSource {
+  readonly model: OutboxModel;
+  attach(outbox: OutboxHandOff): () => void;
+}
+
+/**
+ * The one place an aggregate is written together with its pending events. After each committed write it
+ * hands the document's pending events to the relay, so they are published at once, from memory, without the
+ * relay reading the collection. Routes, listeners and sweepers call domain functions that use a store; none
+ * of them knows about the relay. Without a relay attached (route tests), the events wait in the document.
+ */
+export class AggregateStore<T extends { pendingEvents: PendingEvent[] }> implements OutboxSource {
+  private outbox?: OutboxHandOff;
+  private readonly observers = new Set<(doc: HydratedDocument<T>) => void>();
+
+  constructor(readonly model: Model<T>) {}
+
+  /** Tells `observer` about every document this store writes (e.g. an expiry schedule); returns the detach function. */
+  onCommitted(observer: (doc: HydratedDocument<T>) => void): () => void {
+    this.observers.add(observer);
+    return () => this.observers.delete(observer);
+  }
+
+  /** Connects the relay (done by the event runtime at start-up); returns the detach function. */
+  attach(outbox: OutboxHandOff): () => void {
+    this.outbox = outbox;
+    return () => {
+      if (this.outbox === outbox) this.outbox = undefined;
+    };
+  }
+
+  /** Inserts a new aggregate whose `pendingEvents` announce its creation. */
+  async insert(doc: HydratedDocument<T>): Promise<HydratedDocument<T>> {
+    await this.committing(() => doc.save());
+    this.handOff(doc);
+    return doc;
+  }
+
+  /**
+   * Applies `update` to the document `filter._id` if it still matches `filter` (include the version read, so
+   * the write is conditional) and returns it as written, or null when it did not match.
+   */
+  async update(filter: FilterQuery<T> & { _id: Types.ObjectId }, update: UpdateQuery<T>): Promise<HydratedDocument<T> | null> {
+    const doc = await this.committing(() => updateIfMatches(this.model, filter, update));
+    if (doc) this.handOff(doc);
+    return doc;
+  }
+
+  /** A write that failed may still have been committed (a lost reply): its events must not wait for the periodic sweep. */
+  private async committing<R>(write: () => Promise<R>): Promise<R> {
+    try {
+      return await write();
+    } catch (err) {
+      if (!isDefiniteFailure(err)) this.outbox?.sweepSoon();
+      throw err;
+    }
+  }
+
+  private handOff(doc: HydratedDocument<T>): void {
+    for (const observer of this.observers) observer(doc);
+    if (!this.outbox || doc.pendingEvents.length === 0) return;
+    const events = doc.pendingEvents.map(({ subject, messageId, payload }) => ({ subject, messageId, payload }));
+    this.outbox.handOff(this.model, doc._id as Types.ObjectId, events);
+  }
+}
+
+/** Errors that prove the write was refused (nothing committed): duplicate keys and validation. */
+function isDefiniteFailure(err: unknown): boolean {
+  const e = err as { code?: unknown; name?: unknown };
+  return e?.code === 11000 || e?.name === 'ValidationError' || e?.name === 'CastError';
+}
+
 export interface OutboxRelayOptions {
-  /** Sweep for pending events this often (catches events left by a crash or a failed publish). Default 1 s. */
-  intervalMs?: number;
+  /**
+   * The safety sweep reads the documents that still have pending events (left by a crash, a lost write
+   * reply, or another replica) this often; 0 turns the periodic sweep off. Default 30 s. It also runs at
+   * start and soon after a write whose outcome is unknown.
+   */
+  sweepIntervalMs?: number;
+  /** A failed publish or mark-sent is retried (from the document, read by id) after this long. Default 1 s. */
+  retryIntervalMs?: number;
   /** Documents read per sweep and model. */
   batchSize?: number;
   logger?: Logger;
-  /** Called with the number of events published by each pass (metrics). */
+  /** Called with the number of events published (metrics). */
   onPublished?: (count: number) => void;
   /**
    * A second transport that gets every event too (migration between NATS Streaming and JetStream):
@@ -53,18 +154,37 @@ export interface OutboxRelayOptions {
   mirror?: EventTransport;
 }
 
+/** Message ids remembered as published, so a retry or a sweep does not send them again (bounded). */
+const REMEMBERED_SENT = 10_000;
+
 /**
- * Publishes pending events and marks them sent. Call `kick()` after a write for low latency; the
- * periodic sweep guarantees delivery after crashes. Several relays (replicas) may run at once: a
- * duplicate publish is deduplicated by message id and ignored by versioned listeners.
+ * Publishes pending events and removes them from their documents.
+ *
+ * - Hand-off: a store gives the events it just wrote; they are published from memory and then removed with
+ *   one `$pullAll` filtered on `_id` alone (cheap everywhere, and an event appended meanwhile is kept).
+ * - Order: the events of one aggregate go out one after another, in version order (each waits for the
+ *   server's ack of the previous one); different aggregates go out concurrently.
+ * - Failures: the aggregate is re-read by id and retried after `retryIntervalMs`.
+ * - Safety sweep: at start, every `sweepIntervalMs`, and soon after a write with an unknown outcome.
+ *
+ * Several relays (replicas) may run at once: a duplicate publish is deduplicated by message id and
+ * ignored by versioned listeners.
  */
-export class OutboxRelay {
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
-  private isKickedAgain = false;
+export class OutboxRelay implements OutboxHandOff {
+  private sweepTimer?: NodeJS.Timeout;
+  private retryTimer?: NodeJS.Timeout;
+  private sweepSoonTimer?: NodeJS.Timeout;
+  private sweeping?: Promise<number>;
   private isStopped = false;
-  /** Publishes that failed since the count was last reset (the final flush checks it). */
-  private failedPublishes = 0;
+  /** Per aggregate, the tail of its chain of deliveries (keeps its events in order). */
+  private readonly chains = new Map<string, Promise<void>>();
+  /** Aggregates whose delivery failed, re-read and retried by the retry timer. */
+  private readonly retries = new Map<string, { model: OutboxModel; id: Types.ObjectId }>();
+  private readonly sent = new Set<string>();
+  /** Events handed off or found and not yet published (the in-memory backlog, for metrics). */
+  private inFlight = 0;
+  /** Publishes or mark-sents that failed since the count was last reset (the final flush checks it). */
+  private failures = 0;
 
   constructor(
     private readonly models: OutboxModel[],
@@ -74,45 +194,61 @@ export class OutboxRelay {
 
   start(): void {
     this.isStopped = false;
-    this.timer = setInterval(() => this.kick(), this.options.intervalMs ?? 1_000);
-    this.kick();
+    const every = this.options.sweepIntervalMs ?? 30_000;
+    if (every > 0) this.sweepTimer = setInterval(() => void this.sweep(), every);
+    this.retryTimer = setInterval(() => this.retryFailed(), this.options.retryIntervalMs ?? 1_000);
+    void this.sweep();
   }
 
-  /** Publish pending events soon; coalesces with a pass already running. */
-  kick(): void {
+  handOff(model: OutboxModel, id: Types.ObjectId, events: readonly PendingEvent[]): void {
+    // After stop, the final flush reads the documents: nothing handed off late is lost.
     if (this.isStopped) return;
-    if (this.running) {
-      this.isKickedAgain = true;
-      return;
-    }
-    this.running = this.runPasses().finally(() => {
-      this.running = undefined;
-    });
+    this.deliverInOrder(model, id, events);
   }
 
-  /** Waits for the pass in progress, then publishes everything pending now. */
+  sweepSoon(): void {
+    if (this.isStopped || this.sweepSoonTimer) return;
+    this.sweepSoonTimer = setTimeout(() => {
+      this.sweepSoonTimer = undefined;
+      void this.sweep();
+    }, this.options.retryIntervalMs ?? 1_000);
+  }
+
+  /** Events handed to the relay (or found by a sweep) and not published yet. */
+  get backlog(): number {
+    return this.inFlight;
+  }
+
+  /** Waits for every delivery in progress, then sweeps; returns how many events the sweep published. */
   async flush(): Promise<number> {
-    await this.running;
-    return this.publishPending();
+    await this.settled();
+    return this.sweepOnce();
   }
 
   /**
-   * Stops the sweep, waits for the pass in progress, then publishes until nothing is pending (more than one
-   * batch may be waiting). Rejects when an event could not be published or the database failed: the events
-   * stay in their documents for the next relay (another replica, or this service's restart), nothing is
-   * lost, but the shutdown did not finish its job and says so.
+   * Stops the timers, waits for the deliveries in progress, then sweeps until nothing is pending. Rejects
+   * when an event could not be published or the database failed: the events stay in their documents for the
+   * next relay (another replica, or this service's restart), nothing is lost, but the shutdown did not finish
+   * its job and says so.
    */
   async stop(): Promise<void> {
     this.isStopped = true;
-    clearInterval(this.timer);
-    await this.running;
-    this.failedPublishes = 0;
+    clearInterval(this.sweepTimer);
+    clearInterval(this.retryTimer);
+    clearTimeout(this.sweepSoonTimer);
+    this.sweepSoonTimer = undefined;
+    this.retries.clear();
+    await this.settled();
+    this.failures = 0;
     // Capped: with other replicas still writing, "nothing pending" may never come; theirs go out with their relays.
     for (let pass = 0; pass < 50; pass++) {
-      const published = await this.publishPending();
-      if (published === 0 || this.failedPublishes > 0) break;
+      const published = await this.sweepOnce().catch(() => {
+        this.failures++;
+        return 0;
+      });
+      if (published === 0 || this.failures > 0) break;
     }
-    if (this.failedPublishes > 0) {
+    if (this.failures > 0) {
       const left = await this.pendingCount().catch(() => undefined);
       throw new Error(
         `outbox relay stopped with events it could not publish (${left ?? 'unknown'} pending); they go out with the next relay`,
@@ -120,65 +256,122 @@ export class OutboxRelay {
     }
   }
 
-  /** Events committed but not yet published, over every model (the outbox backlog). */
+  /** Events committed but not yet published, counted in the database over every model (tests, tools). */
   async pendingCount(): Promise<number> {
     let count = 0;
     for (const model of this.models) {
-      const docs = await model.find({ 'pendingEvents.0': { $exists: true } }, { pendingEvents: 1 }).lean<OutboxDocument[]>();
+      const docs = await model.find(HAS_PENDING_EVENTS, { pendingEvents: 1 }).lean<OutboxDocument[]>();
       for (const doc of docs) count += doc.pendingEvents.length;
     }
     return count;
   }
 
-  private async runPasses(): Promise<void> {
-    do {
-      this.isKickedAgain = false;
-      await this.publishPending().catch((err: unknown) => this.options.logger?.error({ err }, 'outbox pass failed'));
-    } while (this.isKickedAgain && !this.isStopped);
+  /** One sweep at a time; a sweep asked for while one runs joins it. */
+  private sweep(): Promise<number> {
+    this.sweeping ??= this.sweepUntilDone()
+      .catch((err: unknown) => {
+        this.options.logger?.warn({ err }, 'outbox sweep failed; will retry');
+        return 0;
+      })
+      .finally(() => {
+        this.sweeping = undefined;
+      });
+    return this.sweeping;
   }
 
-  /** One pass over every model; returns how many events went out. */
-  async publishPending(): Promise<number> {
+  private async sweepUntilDone(): Promise<number> {
+    let total = 0;
+    for (let pass = 0; pass < 1_000 && !this.isStopped; pass++) {
+      const published = await this.sweepOnce();
+      total += published;
+      if (published === 0) break;
+    }
+    return total;
+  }
+
+  /** Reads one batch of documents with pending events per model and delivers them; returns how many went out. */
+  private async sweepOnce(): Promise<number> {
     let published = 0;
     for (const model of this.models) {
       const docs: OutboxDocument[] = await model
-        .find({ 'pendingEvents.0': { $exists: true } }, { version: 1, pendingEvents: 1 })
+        .find(HAS_PENDING_EVENTS, { pendingEvents: 1 })
         .limit(this.options.batchSize ?? 100)
         .lean<OutboxDocument[]>();
-      for (const doc of docs) published += await this.relayDocument(model, doc);
+      const counts = await Promise.all(docs.map((doc) => this.deliverInOrder(model, doc._id, doc.pendingEvents)));
+      for (const count of counts) published += count;
+    }
+    return published;
+  }
+
+  private retryFailed(): void {
+    const due = [...this.retries.values()];
+    this.retries.clear();
+    for (const { model, id } of due) {
+      this.deliverInOrder(model, id, undefined).catch(() => undefined);
+    }
+  }
+
+  /** Resolves once every delivery started so far has finished. */
+  private async settled(): Promise<void> {
+    while (this.chains.size > 0) await Promise.allSettled([...this.chains.values()]);
+  }
+
+  /**
+   * Queues a delivery behind the aggregate's earlier ones. `events` undefined means "read the document by
+   * id" (a retry). Resolves with the number of events published; never rejects (failures are retried).
+   */
+  private deliverInOrder(model: OutboxModel, id: Types.ObjectId, events: readonly PendingEvent[] | undefined): Promise<number> {
+    const key = `${model.modelName}:${id.toHexString()}`;
+    const count = events?.length ?? 0;
+    this.inFlight += count;
+    const previous = this.chains.get(key) ?? Promise.resolve();
+    const delivery = previous
+      .then(() => this.deliver(model, id, events))
+      .finally(() => {
+        this.inFlight -= count;
+      });
+    const tail = delivery.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.chains.set(key, tail);
+    void tail.then(() => {
+      if (this.chains.get(key) === tail) this.chains.delete(key);
+    });
+    return delivery.catch((err: unknown) => {
+      this.failures++;
+      this.options.logger?.warn({ err, aggregate: key }, 'outbox delivery failed; will retry');
+      if (!this.isStopped) this.retries.set(key, { model, id });
+      return 0;
+    });
+  }
+
+  private async deliver(model: OutboxModel, id: Types.ObjectId, handed: readonly PendingEvent[] | undefined): Promise<number> {
+    const events = handed ?? (await model.findById(id, { pendingEvents: 1 }).lean<OutboxDocument>())?.pendingEvents ?? [];
+    let published = 0;
+    for (const event of events) {
+      if (this.sent.has(event.messageId)) continue;
+      const payload = encodeText(event.payload);
+      await this.transport.publish(event.subject, payload, { messageId: event.messageId });
+      await this.options.mirror?.publish(event.subject, payload, { messageId: event.messageId });
+      this.remember(event.messageId);
+      published++;
+    }
+    if (events.length > 0) {
+      // Exactly the subdocuments we published: an event appended since stays. Filtered on `_id` alone,
+      // which FerretDB answers without reading the collection.
+      const sent = events.map(({ subject, messageId, payload }) => ({ subject, messageId, payload }));
+      await serialized(model, id, () => model.updateOne({ _id: id }, { $pullAll: { pendingEvents: sent } }));
     }
     if (published > 0) this.options.onPublished?.(published);
     return published;
   }
 
-  private async relayDocument(model: OutboxModel, doc: OutboxDocument): Promise<number> {
-    const sent: string[] = [];
-    for (const event of doc.pendingEvents) {
-      try {
-        const payload = encodeText(event.payload);
-        await this.transport.publish(event.subject, payload, { messageId: event.messageId });
-        await this.options.mirror?.publish(event.subject, payload, { messageId: event.messageId });
-        sent.push(event.messageId);
-      } catch (err) {
-        // Keep order: later versions of this aggregate wait for the next pass.
-        this.failedPublishes++;
-        this.options.logger?.warn({ err, messageId: event.messageId }, 'outbox publish failed; will retry');
-        break;
-      }
-    }
-    if (sent.length > 0) await this.markSent(model, doc._id, sent);
-    return sent.length;
-  }
-
-  /** Removes the sent events, conditional on the version so an event appended meanwhile is kept. */
-  private async markSent(model: OutboxModel, id: Types.ObjectId, messageIds: string[]): Promise<void> {
-    for (let attempt = 0; attempt < 10; attempt++) {
-      const current: OutboxDocument | null = await model.findById(id, { version: 1, pendingEvents: 1 }).lean<OutboxDocument>();
-      if (!current) return;
-      const remaining = current.pendingEvents.filter((e) => !messageIds.includes(e.messageId));
-      if (remaining.length === current.pendingEvents.length) return;
-      const result = await model.updateOne({ _id: id, version: current.version }, { $set: { pendingEvents: remaining } });
-      if (result.matchedCount === 1) return;
+  private remember(messageId: string): void {
+    this.sent.add(messageId);
+    if (this.sent.size > REMEMBERED_SENT) {
+      const oldest = this.sent.values().next().value;
+      if (oldest !== undefined) this.sent.delete(oldest);
     }
   }
 }

@@ -1,3 +1,4 @@
+import { createSecretKey } from 'node:crypto';
 import { parse as parseCookies } from 'cookie';
 import type { RequestHandler } from 'express';
 import jwt from 'jsonwebtoken';
@@ -31,11 +32,14 @@ function readToken(authorization: string | undefined, cookieHeader: string | und
  * Anything else (no token, tampered, expired, `alg: none`, wrong shape) leaves it unset: `requireAuth` decides.
  */
 export function currentUser(options: { jwtKey: string }): RequestHandler {
+  // A key object made once: given the string, jsonwebtoken would parse it into a key on every verify (the
+  // largest single cost of an authenticated request when profiled).
+  const key = createSecretKey(Buffer.from(options.jwtKey, 'utf8'));
   return (req, _res, next) => {
     const token = readToken(req.headers.authorization, req.headers.cookie);
     if (token) {
       try {
-        const decoded = jwt.verify(token, options.jwtKey, { algorithms: ['HS256'] });
+        const decoded = jwt.verify(token, key, { algorithms: ['HS256'] });
         const payload = userPayloadSchema.safeParse(decoded);
         if (payload.success) req.currentUser = { id: payload.data.id, email: payload.data.email };
       } catch {

@@ -1,4 +1,4 @@
-import { ORDER_STATUSES, type OrderEventData, OrderStatus, type PendingEvent, pendingEventsField } from '@ticketing/common';
+import { AggregateStore, ORDER_STATUSES, type OrderEventData, OrderStatus, outboxPlugin, type PendingEvent } from '@ticketing/common';
 import { type HydratedDocument, model, Schema, Types } from 'mongoose';
 
 export interface OrderAttrs {
@@ -26,7 +26,6 @@ const orderSchema = new Schema<OrderAttrs>(
     ticketPrice: { type: Number, required: true },
     version: { type: Number, required: true, default: 0 },
     reservationKey: { type: String, required: true, unique: true },
-    pendingEvents: pendingEventsField,
   },
   {
     versionKey: false,
@@ -39,9 +38,21 @@ const orderSchema = new Schema<OrderAttrs>(
   },
 );
 orderSchema.index({ status: 1, expiresAt: 1 });
+orderSchema.plugin(outboxPlugin);
 
 export type OrderDocument = HydratedDocument<OrderAttrs>;
 export const Order = model<OrderAttrs>('Order', orderSchema);
+/** Every write of an order that announces a change goes through here (it hands the events to the relay). */
+export const orders = new AggregateStore(Order);
+
+/**
+ * Shows `ticket` as the order's ticket (what `populate` does), for a ticket already read by id: `populate`
+ * would read it again with an `$in` query, which FerretDB answers by reading the whole collection.
+ */
+export function withTicket(order: OrderDocument, ticket: unknown): OrderDocument {
+  order.ticket = ticket as OrderDocument['ticket'];
+  return order;
+}
 
 /** Statuses in which the order holds its ticket. */
 export const HOLDING_STATUSES: readonly OrderStatus[] = [OrderStatus.Created, OrderStatus.AwaitingPayment, OrderStatus.Complete];

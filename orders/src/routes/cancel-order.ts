@@ -2,11 +2,10 @@ import { isObjectId, NotFoundError, requireAuth, userOf } from '@ticketing/commo
 import { Router } from 'express';
 import { cancelOrder } from '../services/orders';
 
-export function cancelOrderRouter(onChange: () => void): Router {
+export function cancelOrderRouter(): Router {
   return Router().delete('/api/orders/:id', requireAuth, async (req, res) => {
     if (!isObjectId(req.params.id)) throw new NotFoundError('Order not found');
-    const { isChanged } = await cancelOrder(req.params.id, userOf(req).id);
-    if (isChanged) onChange();
+    await cancelOrder(req.params.id, userOf(req).id);
     res.status(204).end();
   });
 }

@@ -7,11 +7,10 @@ const createOrderSchema = z.object({
   ticketId: requiredString('Ticket id').refine(isObjectId, 'Ticket id must be a valid id'),
 });
 
-export function createOrderRouter(expirationSeconds: number, onChange: () => void): Router {
+export function createOrderRouter(expirationSeconds: number): Router {
   return Router().post('/api/orders', requireAuth, async (req, res) => {
     const { ticketId } = validate(createOrderSchema, req.body);
     const order = await createOrder(userOf(req).id, ticketId, expirationSeconds);
-    onChange();
     res.status(201).json(order);
   });
 }

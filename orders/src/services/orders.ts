@@ -8,7 +8,7 @@ import {
   pendingEvent,
   Subjects,
 } from '@ticketing/common';
-import { EXPIRING_STATUSES, HOLDING_STATUSES, Order, type OrderDocument, orderEventData } from '../models/order';
+import { EXPIRING_STATUSES, HOLDING_STATUSES, Order, type OrderDocument, orderEventData, orders, withTicket } from '../models/order';
 import { Ticket } from '../models/ticket';
 
 const MAX_ATTEMPTS = 5;
@@ -32,12 +32,12 @@ export async function createOrder(userId: string, ticketId: string, expirationSe
   });
   order.pendingEvents = [pendingEvent(Subjects.OrderCreated, orderEventData(order))];
   try {
-    await order.save();
+    await orders.insert(order);
   } catch (err) {
     if (isDuplicateKeyError(err)) throw new BadRequestError('Ticket is already reserved', 'ticketId');
     throw err;
   }
-  return order.populate('ticket');
+  return withTicket(order, ticket);
 }
 
 /**
@@ -48,13 +48,12 @@ async function transition(order: OrderDocument, status: OrderStatus): Promise<Or
   const version = order.version + 1;
   const isHolding = HOLDING_STATUSES.includes(status);
   const next = { ...orderEventData(order), status, version };
-  const updated = await Order.findOneAndUpdate(
+  const updated = await orders.update(
     { _id: order._id, version: order.version },
     {
       $set: { status, version, reservationKey: isHolding ? order.reservationKey : order.id },
       $push: { pendingEvents: pendingEvent(Subjects.OrderUpdated, next) },
     },
-    { new: true },
   );
   return updated ?? undefined;
 }
@@ -85,4 +84,18 @@ export async function expireDueOrders(now = new Date(), batchSize = 100): Promis
     if (await transition(order, OrderStatus.Cancelled)) expired++;
   }
   return expired;
+}
+
+/**
+ * Cancels one order if it is still active and its expiry has passed (the conditional write makes a racing
+ * cancel or payment safe). Says what it found, so a schedule can forget orders that no longer expire.
+ */
+export async function expireOrder(id: string, now = new Date()): Promise<'expired' | 'not due' | 'inactive'> {
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const order = await Order.findById(id);
+    if (!order || !EXPIRING_STATUSES.includes(order.status)) return 'inactive';
+    if (order.expiresAt > now) return 'not due';
+    if (await transition(order, OrderStatus.Cancelled)) return 'expired';
+  }
+  return 'not due';
 }

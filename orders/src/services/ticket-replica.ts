@@ -1,4 +1,4 @@
-import { type ApplyResult, isDuplicateKeyError, type TicketEventData, versionVerdict } from '@ticketing/common';
+import { type ApplyResult, isDuplicateKeyError, type TicketEventData, updateIfMatches, versionVerdict } from '@ticketing/common';
 import { Ticket } from '../models/ticket';
 
 const MAX_ATTEMPTS = 5;
@@ -22,11 +22,12 @@ export async function applyTicketEvent(data: TicketEventData): Promise<ApplyResu
         continue; // created concurrently by another replica: decide again
       }
     }
-    const result = await Ticket.updateOne(
+    const updated = await updateIfMatches(
+      Ticket,
       { _id: replica._id, version: replica.version },
       { $set: { title: data.title, price: data.price, version: data.version } },
     );
-    if (result.matchedCount === 1) return 'applied';
+    if (updated) return 'applied';
   }
   throw new Error(`ticket replica ${data.id} kept changing while applying v${data.version}`);
 }

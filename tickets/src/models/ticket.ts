@@ -1,4 +1,4 @@
-import { type PendingEvent, pendingEventsField, type TicketEventData } from '@ticketing/common';
+import { AggregateStore, outboxPlugin, type PendingEvent, type TicketEventData } from '@ticketing/common';
 import { type HydratedDocument, model, Schema, type Types } from 'mongoose';
 
 export interface TicketAttrs {
@@ -22,21 +22,27 @@ const ticketSchema = new Schema<TicketAttrs>(
     orderId: { type: String },
     version: { type: Number, required: true, default: 0 },
     orderVersions: { type: Map, of: Number, default: () => new Map() },
-    pendingEvents: pendingEventsField,
   },
   {
     versionKey: false,
     toJSON: {
-      transform(_doc, ret: Record<string, unknown>) {
-        const { _id, title, price, userId, orderId, version } = ret;
-        return { id: String(_id), title, price, userId, version, ...(orderId ? { orderId } : {}) };
-      },
+      transform: (_doc, ret) => ticketView(ret),
     },
   },
 );
 
+ticketSchema.plugin(outboxPlugin);
+
 export type TicketDocument = HydratedDocument<TicketAttrs>;
 export const Ticket = model<TicketAttrs>('Ticket', ticketSchema);
+/** Every write of a ticket that announces a change goes through here (it hands the events to the relay). */
+export const tickets = new AggregateStore(Ticket);
+
+/** What the API shows of a ticket (from a document or a lean read). */
+export function ticketView(ticket: Pick<TicketAttrs, 'title' | 'price' | 'userId' | 'orderId' | 'version'> & { _id: unknown }) {
+  const { _id, title, price, userId, orderId, version } = ticket;
+  return { id: String(_id), title, price, userId, version, ...(orderId ? { orderId } : {}) };
+}
 
 /** The full state announced in `ticket:created` / `ticket:updated`. */
 export function ticketEventData(ticket: {

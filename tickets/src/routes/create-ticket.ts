@@ -3,11 +3,10 @@ import { Router } from 'express';
 import { createTicket } from '../services/tickets';
 import { ticketInputSchema } from './ticket-input';
 
-export function createTicketRouter(onChange: () => void): Router {
+export function createTicketRouter(): Router {
   return Router().post('/api/tickets', requireAuth, async (req, res) => {
     const input = validate(ticketInputSchema, req.body);
     const ticket = await createTicket({ ...input, userId: userOf(req).id });
-    onChange();
     res.status(201).json(ticket);
   });
 }

@@ -3,12 +3,11 @@ import { Router } from 'express';
 import { updateTicket } from '../services/tickets';
 import { ticketInputSchema } from './ticket-input';
 
-export function updateTicketRouter(onChange: () => void): Router {
+export function updateTicketRouter(): Router {
   return Router().put('/api/tickets/:id', requireAuth, async (req, res) => {
     if (!isObjectId(req.params.id)) throw new NotFoundError('Ticket not found');
     const input = validate(ticketInputSchema, req.body);
     const ticket = await updateTicket(req.params.id, userOf(req).id, input);
-    onChange();
     res.status(200).json(ticket);
   });
 }

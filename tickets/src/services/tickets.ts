@@ -8,9 +8,10 @@ import {
   OrderStatus,
   pendingEvent,
   Subjects,
+  updateIfMatches,
   versionVerdict,
 } from '@ticketing/common';
-import { Ticket, type TicketDocument, ticketEventData } from '../models/ticket';
+import { Ticket, type TicketDocument, ticketEventData, tickets } from '../models/ticket';
 
 /** How often a write is retried when another write changed the ticket between our read and our write. */
 const MAX_ATTEMPTS = 5;
@@ -24,7 +25,7 @@ export interface TicketInput {
 export async function createTicket(input: TicketInput & { userId: string }): Promise<TicketDocument> {
   const ticket = new Ticket({ ...input, version: 0 });
   ticket.pendingEvents = [pendingEvent(Subjects.TicketCreated, ticketEventData(ticket))];
-  return ticket.save();
+  return tickets.insert(ticket);
 }
 
 /**
@@ -39,13 +40,12 @@ export async function updateTicket(id: string, userId: string, input: TicketInpu
     if (ticket.orderId) throw new BadRequestError('Cannot edit a reserved ticket');
 
     const next = { ...ticketEventData(ticket), ...input, version: ticket.version + 1 };
-    const updated = await Ticket.findOneAndUpdate(
+    const updated = await tickets.update(
       { _id: ticket._id, version: ticket.version },
       {
         $set: { title: next.title, price: next.price, version: next.version },
         $push: { pendingEvents: pendingEvent(Subjects.TicketUpdated, next) },
       },
-      { new: true },
     );
     if (updated) return updated;
   }
@@ -75,18 +75,18 @@ export async function applyOrderEvent(order: OrderEventData): Promise<ApplyResul
 
     const versionPath = `orderVersions.${order.id}`;
     const filter = { _id: ticket._id, version: ticket.version, [versionPath]: known === undefined ? { $exists: false } : known };
-    const update =
-      orderId === ticket.orderId
-        ? { $set: { [versionPath]: order.version } }
-        : {
-            $set: { [versionPath]: order.version, version: ticket.version + 1, ...(orderId ? { orderId } : {}) },
-            ...(orderId ? {} : { $unset: { orderId: 1 } }),
-            $push: {
-              pendingEvents: pendingEvent(Subjects.TicketUpdated, { ...ticketEventData(ticket), orderId, version: ticket.version + 1 }),
-            },
-          };
-    const result = await Ticket.updateOne(filter, update);
-    if (result.matchedCount === 1) return 'applied';
+    if (orderId === ticket.orderId) {
+      // Bookkeeping only: the ticket itself does not change, so there is nothing to announce.
+      if (await updateIfMatches(Ticket, filter, { $set: { [versionPath]: order.version } })) return 'applied';
+      continue;
+    }
+    const version = ticket.version + 1;
+    const changed = await tickets.update(filter, {
+      $set: { [versionPath]: order.version, version, ...(orderId ? { orderId } : {}) },
+      ...(orderId ? {} : { $unset: { orderId: 1 } }),
+      $push: { pendingEvents: pendingEvent(Subjects.TicketUpdated, { ...ticketEventData(ticket), orderId, version }) },
+    });
+    if (changed) return 'applied';
   }
   throw new Error(`ticket ${order.ticket.id} kept changing while applying order ${order.id} v${order.version}`);
 }

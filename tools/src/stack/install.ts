@@ -7,6 +7,7 @@ import {
   cpSync,
   mkdirSync,
   mkdtempSync,
+  readFileSync,
   renameSync,
   rmSync,
   writeFileSync,
@@ -30,6 +31,17 @@ export interface GoServer {
   binEnv: string;
   /** Accept a binary found on PATH if its `--version` output matches. */
   acceptOnPath: RegExp;
+  /** Source edits applied before building; the binary's name carries `variant` so an unpatched build is not reused. */
+  patches?: SourcePatch[];
+  variant?: string;
+}
+
+/** One exact text replacement in the module's source, with the reason for it. */
+export interface SourcePatch {
+  file: string;
+  from: string;
+  to: string;
+  why: string;
 }
 
 export const NATS_SERVER: GoServer = {
@@ -57,6 +69,19 @@ export const FERRETDB: GoServer = {
   version: 'v1.24.2',
   binEnv: 'FERRETDB_BIN',
   acceptOnPath: /v1\.24\./,
+  variant: 'idindex',
+  patches: [
+    {
+      // The SQLite handler creates a unique index on `_ferretdb_sjson->"_id"` but filters with
+      // `_ferretdb_sjson->'$._id'`; SQLite matches index expressions by their text, so it never uses the
+      // index and every look-up or update by _id scans the table (6 ms at 1,000 documents, 210 ms at
+      // 100,000). Querying with the index's own expression makes those a B-tree search (about 1 ms at 100,000).
+      file: 'internal/backends/sqlite/metadata/metadata.go',
+      from: `IDColumn = DefaultColumn + "->'$._id'"`,
+      to: 'IDColumn = DefaultColumn + `->"_id"`',
+      why: 'query _id with the expression of its unique index, so SQLite uses the index',
+    },
+  ],
 };
 
 /** Used when a pinned server does not build with the machine's Go: the proxy serves this toolchain. */
@@ -99,7 +124,7 @@ export async function ensureServer(server: GoServer, log: StackLog): Promise<str
     if (!isExecutable(fromEnv)) throw new MissingServerError(`${server.binEnv}=${fromEnv} is not an executable file`);
     return fromEnv;
   }
-  const installed = path.join(binDir, `${server.name}-${server.version}`);
+  const installed = path.join(binDir, `${server.name}-${server.version}${server.variant ? `-${server.variant}` : ''}`);
   if (isExecutable(installed)) return installed;
   const system = onPath(server.name);
   if (system && server.acceptOnPath.test(versionOf(system))) return system;
@@ -156,12 +181,21 @@ async function build(server: GoServer, target: string, logFile: string, extraEnv
     cpSync(downloaded.Dir, source, { recursive: true });
     chmodWritable(source);
     if (server.name === 'ferretdb') writeFileSync(path.join(source, 'build', 'version', 'version.txt'), `${server.version}\n`);
+    for (const patch of server.patches ?? []) applyPatch(source, patch, logFile);
     const output = path.join(work, server.name);
     await step(['build', '-trimpath', '-o', output, server.mainPackage], source);
     renameOrCopy(output, target);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+function applyPatch(source: string, patch: SourcePatch, logFile: string): void {
+  const file = path.join(source, patch.file);
+  const text = readFileSync(file, 'utf8');
+  if (!text.includes(patch.from)) throw new Error(`patch does not apply to ${patch.file}: ${patch.why}`);
+  writeFileSync(file, text.replace(patch.from, patch.to));
+  appendFileSync(logFile, `\npatched ${patch.file}: ${patch.why}\n`);
 }
 
 function chmodWritable(dir: string): void {

@@ -1,0 +1,115 @@
+import {
+  AggregateStore,
+  OutboxRelay,
+  outboxPlugin,
+  type PendingEvent,
+  pendingEvent,
+  Subjects,
+  updateIfMatches,
+  writeIsolation,
+} from '@ticketing/common';
+import { useTestDatabase } from '@ticketing/tools/testing/mongo';
+import { closeIsolated, connectIsolated } from '@ticketing/tools/testing/nats';
+import { model, Schema, Types } from 'mongoose';
+
+/** An aggregate with an outbox, shaped like the services' tickets. */
+interface Counter {
+  title: string;
+  version: number;
+  pendingEvents: PendingEvent[];
+}
+const counterSchema = new Schema<Counter>({ title: String, version: Number }, { versionKey: false });
+counterSchema.plugin(outboxPlugin);
+const CounterModel = model<Counter>('ConditionalWriteCounter', counterSchema);
+
+useTestDatabase();
+
+const event = (id: Types.ObjectId, version: number) =>
+  pendingEvent(version === 0 ? Subjects.TicketCreated : Subjects.TicketUpdated, {
+    id: id.toHexString(),
+    version,
+    title: `v${version}`,
+    price: 10,
+    userId: 'u1',
+  });
+
+describe('conditional writes on the real server', () => {
+  it('When twenty writes conditional on the same version race, then exactly one wins', async () => {
+    for (let round = 0; round < 5; round++) {
+      const { _id } = await CounterModel.create({ title: 'x', version: 0 });
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => updateIfMatches(CounterModel, { _id, version: 0 }, { $set: { version: 1, title: `w${i}` } })),
+      );
+      expect(results.filter(Boolean)).toHaveLength(1);
+      const winner = results.find(Boolean);
+      expect(await CounterModel.findById(_id).lean()).toMatchObject({ version: 1, title: winner?.title });
+    }
+  });
+
+  it('When a condition names a nested field that is absent, then the write applies once and a repeat matches nothing', async () => {
+    const { _id } = await CounterModel.create({ title: 'x', version: 0 });
+    const filter = { _id, version: 0, 'marks.a': { $exists: false } };
+    expect(await updateIfMatches(CounterModel, filter, { $set: { version: 1, 'marks.a': 1 } })).not.toBeNull();
+    expect(await updateIfMatches(CounterModel, filter, { $set: { version: 1, 'marks.a': 2 } })).toBeNull();
+  });
+
+  it('When the relay removes sent events while new ones are appended, then no appended event is lost', async () => {
+    const [bus] = await connectIsolated(1);
+    try {
+      const store = new AggregateStore(CounterModel);
+      const relay = new OutboxRelay([CounterModel], bus, { sweepIntervalMs: 0 });
+      store.attach(relay);
+      const doc = new CounterModel({ title: 'x', version: 0 });
+      doc.pendingEvents = [event(doc._id, 0)];
+      await store.insert(doc);
+      // Each update appends the next version while the relay is publishing and removing the earlier ones.
+      for (let version = 1; version <= 30; version++) {
+        const updated = await store.update(
+          { _id: doc._id, version: version - 1 },
+          { $set: { version }, $push: { pendingEvents: event(doc._id, version) } },
+        );
+        expect(updated?.version).toBe(version);
+      }
+      await relay.flush();
+
+      const info = await bus.manager.streams.info(bus.streamName);
+      expect(info.state.messages).toBe(31);
+      expect((await CounterModel.findById(doc._id).lean())?.pendingEvents).toEqual([]);
+      // Stored in version order: each aggregate's events go out one after the other.
+      const versions: number[] = [];
+      for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
+        versions.push((await bus.manager.streams.getMessage(bus.streamName, { seq }))?.json<{ version: number }>().version ?? -1);
+      }
+      expect(versions).toEqual(Array.from({ length: 31 }, (_, v) => v));
+    } finally {
+      await closeIsolated([bus]);
+    }
+  });
+
+  it('When connected to the stack server, then the isolation matches it (process on FerretDB, server on MongoDB)', () => {
+    expect(writeIsolation()).toBe(process.env.STACK_MONGO_KIND === 'ferretdb' ? 'process' : 'server');
+  });
+});
+
+describe('the outbox hand-off', () => {
+  it('When a store inserts an aggregate, then the attached relay publishes its event with no sweep and removes it from the document', async () => {
+    const [bus] = await connectIsolated(1);
+    try {
+      const store = new AggregateStore(CounterModel);
+      const relay = new OutboxRelay([CounterModel], bus, { sweepIntervalMs: 0 });
+      const detach = store.attach(relay);
+      const doc = new CounterModel({ _id: new Types.ObjectId(), title: 'x', version: 0 });
+      doc.pendingEvents = [event(doc._id, 0)];
+
+      await store.insert(doc);
+      // No relay.start(): nothing sweeps; only the hand-off can have published it.
+      await relay.stop();
+
+      expect((await bus.manager.streams.info(bus.streamName)).state.messages).toBe(1);
+      expect((await CounterModel.findById(doc._id).lean())?.pendingEvents).toEqual([]);
+      detach();
+    } finally {
+      await closeIsolated([bus]);
+    }
+  });
+});
