@@ -1,4 +1,5 @@
 import { type ApplyResult, isDuplicateKeyError, type TicketEventData, updateIfMatches, versionVerdict } from '@ticketing/common';
+import { Types } from 'mongoose';
 import { Ticket } from '../models/ticket';
 
 const MAX_ATTEMPTS = 5;
@@ -8,6 +9,17 @@ const MAX_ATTEMPTS = 5;
  * the version read; older versions are duplicates, newer ones wait for their predecessor.
  */
 export async function applyTicketEvent(data: TicketEventData): Promise<ApplyResult> {
+  // Version 0 creates the replica: insert at once, the unique _id rejects a duplicate (no read first).
+  if (data.version === 0) {
+    try {
+      // The event was validated against its schema: straight to the driver, without mongoose's save() machinery.
+      await Ticket.collection.insertOne({ _id: new Types.ObjectId(data.id), title: data.title, price: data.price, version: 0 });
+      return 'applied';
+    } catch (err) {
+      if (isDuplicateKeyError(err)) return 'stale';
+      throw err;
+    }
+  }
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const replica = await Ticket.findById(data.id);
     const verdict = versionVerdict(data.version, replica?.version);
