@@ -359,12 +359,14 @@ describe('the published package', () => {
       replicas: ['t1', 't2'],
       order: { subject: 'order:created', status: 'created' },
     });
-  });
+    // Two strict compiles of a fresh project run in the background since beforeAll: on a busy 2-core machine
+    // they take longer than jest's default 30 s.
+  }, 120_000);
 
   it("When the README's TypeScript samples are compiled against the installed package, then they type-check", async () => {
     // A failed compile names the sample file (readme/sample-<n>.mts, in README order) and the error.
     await expect(readmeCompiled).resolves.toBeDefined();
-  });
+  }, 120_000);
 
   it('When the package is required or imported, then it loads without opening handles or registering process handlers', async () => {
     const required = lastJsonLine(await run(process.execPath, ['require-probe.cjs'], projectDir)) as Record<string, unknown>;

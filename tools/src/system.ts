@@ -35,6 +35,8 @@ export interface SystemOptions {
   logDir: string;
   /** Print service output with a `[name]` prefix (npm start). */
   echo?: boolean;
+  /** Repository root whose built services (`<root>/<service>/dist`) run; default this repository (the bench runs another commit's). */
+  root?: string;
 }
 
 export interface RunningSystem {
@@ -72,7 +74,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       const service = new ManagedProcess({
         name,
         command: process.execPath,
-        args: [path.join(repoRoot, name, 'dist', 'index.js')],
+        args: [path.join(options.root ?? repoRoot, name, 'dist', 'index.js')],
         env: {
           ...process.env,
           PORT: String(port),

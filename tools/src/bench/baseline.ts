@@ -1,0 +1,100 @@
+/**
+ * The baseline: another commit of this repository, checked out as a git worktree under
+ * `.tools/bench/baseline-<sha>` and built cheaply: its node_modules links to every entry of this
+ * repository's node_modules except `@ticketing`, whose `common` points at the worktree's own common/.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { repoRoot, toolsDir } from '../stack/paths';
+
+const run = promisify(execFile);
+
+export interface GitInfo {
+  sha: string;
+  short: string;
+  subject: string;
+}
+
+export async function git(args: string[], cwd = repoRoot): Promise<string> {
+  const { stdout } = await run('git', args, { cwd, maxBuffer: 16 * 1024 * 1024 });
+  return stdout.trim();
+}
+
+export async function resolveCommit(ref: string): Promise<GitInfo> {
+  let sha: string;
+  try {
+    sha = await git(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
+  } catch {
+    throw new Error(`--baseline ${ref}: not a commit of this repository`);
+  }
+  const subject = await git(['log', '-1', '--format=%s', sha]);
+  return { sha, short: sha.slice(0, 7), subject };
+}
+
+/** What the current tree is: HEAD and whether files differ from it. */
+export async function describeWorkingTree(): Promise<{ head: GitInfo; changedFiles: number }> {
+  const head = await resolveCommit('HEAD');
+  const status = await git(['status', '--porcelain', '--untracked-files=no']);
+  return { head, changedFiles: status ? status.split('\n').length : 0 };
+}
+
+/** Creates (or reuses) the worktree of `commit` and builds its services; returns its root. */
+export async function prepareBaseline(commit: GitInfo, log: (line: string) => void): Promise<string> {
+  const dir = path.join(toolsDir, 'bench', `baseline-${commit.short}`);
+  if (existsSync(dir)) {
+    const head = await git(['rev-parse', 'HEAD'], dir).catch(() => '');
+    if (head !== commit.sha) {
+      log(`removing stale worktree ${dir}`);
+      await git(['worktree', 'remove', '--force', dir]).catch(() => rmSync(dir, { recursive: true, force: true }));
+      await git(['worktree', 'prune']);
+    }
+  }
+  if (!existsSync(dir)) {
+    mkdirSync(path.dirname(dir), { recursive: true });
+    await git(['worktree', 'prune']);
+    log(`creating worktree of ${commit.short} in ${path.relative(repoRoot, dir)}`);
+    await git(['worktree', 'add', '--detach', dir, commit.sha]);
+  }
+  linkNodeModules(dir);
+  log(`building the baseline (tsc -b common auth tickets orders in ${path.relative(repoRoot, dir)})`);
+  const started = Date.now();
+  try {
+    await run(path.join(dir, 'node_modules', '.bin', 'tsc'), ['-b', 'common', 'auth', 'tickets', 'orders'], {
+      cwd: dir,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+  } catch (err) {
+    const e = err as { stdout?: string; stderr?: string; message: string };
+    throw new Error(`the baseline ${commit.short} does not build: ${(e.stdout || e.stderr || e.message).slice(0, 2_000)}`);
+  }
+  log(`baseline built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return dir;
+}
+
+/** node_modules of the worktree: a link per entry of ours, and @ticketing/common → the worktree's common. */
+function linkNodeModules(worktree: string): void {
+  const source = path.join(repoRoot, 'node_modules');
+  const target = path.join(worktree, 'node_modules');
+  mkdirSync(target, { recursive: true });
+  for (const entry of readdirSync(source)) {
+    if (entry === '@ticketing') continue;
+    ensureLink(path.join(source, entry), path.join(target, entry));
+  }
+  const scope = path.join(target, '@ticketing');
+  if (existsSync(scope) && lstatSync(scope).isSymbolicLink()) rmSync(scope);
+  mkdirSync(scope, { recursive: true });
+  ensureLink(path.join('..', '..', 'common'), path.join(scope, 'common'));
+}
+
+function ensureLink(to: string, at: string): void {
+  try {
+    const stat = lstatSync(at);
+    if (stat.isSymbolicLink() && readlinkSync(at) === to) return;
+    rmSync(at, { recursive: true, force: true });
+  } catch {
+    // absent: create it
+  }
+  symlinkSync(to, at);
+}

@@ -1,0 +1,353 @@
+/**
+ * `npm run bench`: starts the stack as `npm start` does (nats-server with JetStream, FerretDB), runs the
+ * current tree and a baseline commit side by side on it (own namespaces), measures them in alternating
+ * rounds, prints one markdown report and writes it, with the same figures as JSON, to `.bench/`.
+ * Everything it starts it stops, on success, on error and on Ctrl-C.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { MongoClient } from 'mongodb';
+import { repoRoot } from '../stack/paths';
+import { type Stack, startStack } from '../stack/stack';
+import { describeWorkingTree, type GitInfo, prepareBaseline, resolveCommit } from './baseline';
+import { loadCommon } from './common-api';
+import { convergenceSeries, outOfOrder, settle } from './event-figures';
+import { type HttpBench, type HttpRun, httpRows, runHttpRow, sizeLabel, warmUp } from './http-figures';
+import { LoadGenerator } from './load';
+import { type BenchOptions, parseOptions } from './options';
+import { projectConsume, projectPublish, rawConsume, rawPublish } from './pubsub';
+import { aggregate, type BenchReport, type Machine, type RawResults, renderMarkdown } from './report';
+import { nowMs } from './stats';
+import { type BenchContext, checkSeedShapes, pause, resume, seedTickets, startTarget, type Target } from './target';
+
+const processStarted = nowMs();
+const log = (line: string) => process.stderr.write(`[bench ${((nowMs() - processStarted) / 1000).toFixed(1)}s] ${line}\n`);
+const outputDir = path.join(repoRoot, '.bench');
+
+/** Cleanup steps, run last-in first-out, once. */
+class Teardown {
+  private readonly steps: Array<{ name: string; run: () => Promise<unknown> }> = [];
+  private running?: Promise<void>;
+
+  /** True once stopping began: the measurements stop at their next step. */
+  get isStopping(): boolean {
+    return this.running !== undefined;
+  }
+
+  add(name: string, run: () => Promise<unknown>): void {
+    this.steps.push({ name, run });
+  }
+
+  run(): Promise<void> {
+    this.running ??= (async () => {
+      for (const step of this.steps.reverse()) {
+        await step.run().catch((err: unknown) => log(`stopping ${step.name} failed: ${err instanceof Error ? err.message : String(err)}`));
+      }
+    })();
+    return this.running;
+  }
+}
+
+function machine(): Machine {
+  const cpus = os.cpus();
+  return {
+    cpus: cpus.length,
+    model: cpus[0]?.model.trim() ?? 'unknown',
+    node: process.version,
+    os: `${os.type()} ${os.release()}`,
+    memoryGb: Math.round(os.totalmem() / 1024 ** 3),
+  };
+}
+
+/** The servers by the binaries that ran (a patched build carries its variant in the name). */
+function describeStack(stack: Stack): string {
+  const binary = (command: string | undefined) => (command ? path.basename(command) : undefined);
+  const nats = binary(stack.nats?.process.options.command) ?? 'nats-server';
+  const mongo =
+    stack.mongo.kind === 'ferretdb' ? `${binary(stack.mongo.process?.options.command) ?? 'ferretdb'} (SQLite)` : stack.mongo.kind;
+  return `${nats} (JetStream), ${mongo}; one of each, shared by both systems`;
+}
+
+function describeRun(run: HttpRun): string {
+  const who = `${run.target} r${run.round}`;
+  if (!run.result) return `${who} ${run.label}: skipped (${run.skipped})`;
+  const r = run.result;
+  const flags = [r.non2xx > 0 ? `${r.non2xx} non-2xx` : '', r.errors > 0 ? `${r.errors} errors` : '', ...run.notes]
+    .filter(Boolean)
+    .join(', ');
+  return `${who} ${run.label}: ${Math.round(r.reqPerSec)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms${flags ? ` (${flags})` : ''}`;
+}
+
+async function main(options: BenchOptions, teardown: Teardown): Promise<BenchReport> {
+  const started = nowMs();
+  const warnings: string[] = [];
+  const errors: string[] = [];
+  const tree = await describeWorkingTree();
+  const currentLabel = `${tree.head.short} (working tree${tree.changedFiles > 0 ? `, ${tree.changedFiles} files changed` : ', clean'})`;
+  let baselineCommit: GitInfo | undefined;
+  let baselineRoot: string | undefined;
+  if (options.baseline) {
+    baselineCommit = await resolveCommit(options.baseline);
+    baselineRoot = await prepareBaseline(baselineCommit, log);
+  }
+
+  const stack: Stack = await startStack((line) => log(`stack: ${line}`), { jetstream: true });
+  teardown.add('stack', () => stack.stop());
+  log(`servers: ${stack.describe()}`);
+  const natsUrl = stack.env.NATS_URL;
+  const mongoUrl = stack.env.MONGO_URL;
+  if (!natsUrl || !mongoUrl) throw new Error('the stack did not report NATS_URL and MONGO_URL');
+
+  const mongo = await MongoClient.connect(mongoUrl, { maxPoolSize: 8 });
+  teardown.add('database client', () => mongo.close());
+  const nc: NatsConnection = await connect({ servers: natsUrl, name: 'bench' });
+  teardown.add('NATS connection', () => nc.close());
+  const ctx: BenchContext = {
+    natsUrl,
+    mongoUrl,
+    mongo,
+    jsm: await jetstreamManager(nc),
+    js: jetstream(nc),
+    logDir: mkdtempSync(path.join(os.tmpdir(), 'ticketing-bench-logs-')),
+  };
+  teardown.add('service logs', async () => {
+    if (!process.env.KEEP_STACK_DATA) rmSync(ctx.logDir, { recursive: true, force: true });
+  });
+  const load = await LoadGenerator.start();
+  teardown.add('load generator', () => load.stop());
+
+  const namespace = `bench${randomBytes(3).toString('hex')}`;
+  const targets: Target[] = [];
+  const addTarget = async (name: 'current' | 'baseline', label: string, root: string) => {
+    log(`starting ${name}: ${label}`);
+    const target = await startTarget(ctx, { name, label, root, namespace: `${namespace}${name === 'current' ? 'cur' : 'base'}` });
+    teardown.add(`${name} services`, async () => {
+      for (const service of Object.values(target.system.services)) service.signal('SIGCONT');
+      await target.system.stop();
+    });
+    targets.push(target);
+    warnings.push(...checkSeedShapes(root));
+    pause(target);
+  };
+  await addTarget('current', currentLabel, repoRoot);
+  if (baselineCommit && baselineRoot) await addTarget('baseline', `${baselineCommit.short} "${baselineCommit.subject}"`, baselineRoot);
+  const current = targets[0] as Target;
+  const baseline = targets[1];
+
+  const httpBench: HttpBench = {
+    ctx,
+    load,
+    options,
+    sharedProcesses: { gateway: process.pid, ferretdb: stack.mongo.process?.pid, nats: stack.nats?.process.pid },
+    rates: new Map(),
+    tooSlow: new Map(),
+  };
+  if (!httpBench.sharedProcesses.ferretdb) warnings.push(`the database is ${stack.mongo.kind}, not a process of ours: no figures for it`);
+
+  const raw: RawResults = {
+    httpRuns: [],
+    convergence: { current: [], baseline: baseline ? [] : undefined },
+    settle: { current: [], baseline: baseline ? [] : undefined },
+    outOfOrder: { current: [], baseline: baseline ? [] : undefined },
+    pubsub: {
+      raw: { publish: [], consume: [] },
+      current: { publish: [], consume: [] },
+      baseline: baseline ? { publish: [], consume: [] } : undefined,
+    },
+  };
+  const perTarget = <T>(holder: { current: T[]; baseline?: T[] }, target: Target): T[] =>
+    (target.name === 'current' ? holder.current : holder.baseline) ?? [];
+  /** Runs one figure; a failure is recorded and the bench goes on with the next. */
+  const attempt = async <T>(what: string, fn: () => Promise<T>): Promise<T | undefined> => {
+    if (teardown.isStopping) throw new Error('stopped');
+    try {
+      return await fn();
+    } catch (err) {
+      if (teardown.isStopping) throw new Error('stopped');
+      const message = `${what}: ${err instanceof Error ? err.message : String(err)}`;
+      log(`FAILED ${message}`);
+      errors.push(message);
+      return undefined;
+    }
+  };
+
+  const warmed = new Set<Target>();
+  const eventSize = options.sizes[0];
+  for (const size of options.sizes) {
+    for (const target of targets) pause(target);
+    log(`seeding ${size.toLocaleString('en-US')} tickets into each system`);
+    const seedStarted = nowMs();
+    await Promise.all(targets.map((t) => seedTickets(t, size)));
+    log(`seeded in ${((nowMs() - seedStarted) / 1000).toFixed(1)} s`);
+    const rounds = size > 10_000 ? options.roundsLarge : options.rounds;
+    for (let round = 1; round <= rounds; round++) {
+      for (const target of targets) {
+        for (const other of targets) if (other !== target) pause(other);
+        await resume(target);
+        log(`${target.name}, ${sizeLabel(size)} tickets, round ${round} of ${rounds}`);
+        if (!warmed.has(target)) {
+          await attempt(`${target.name} warm-up`, () => warmUp(httpBench, target, size));
+          warmed.add(target);
+        }
+        for (const row of httpRows(size)) {
+          const run = await attempt(`${target.name} ${row.endpoint} ${row.route} c${row.connections} ${sizeLabel(size)}`, () =>
+            runHttpRow(httpBench, target, row, round),
+          );
+          if (run) {
+            raw.httpRuns.push(run);
+            log(describeRun(run));
+          }
+        }
+        if (size === eventSize) {
+          const series = await attempt(`${target.name} convergence`, () => convergenceSeries(httpBench, target));
+          if (series) {
+            perTarget(raw.convergence, target).push(series);
+            for (const r of series.runs) {
+              log(
+                `${target.name} r${round} convergence at ${r.rate}/s: p50 ${r.p50?.toFixed(1)} ms, p99 ${r.p99?.toFixed(1)} ms, max ${r.max?.toFixed(1)} ms` +
+                  `${r.unconverged ? `, ${r.unconverged} not converged` : ''}${r.sustained ? '' : ' (not sustained)'}`,
+              );
+            }
+          }
+          const settled = await attempt(`${target.name} settle`, () => settle(httpBench, target));
+          if (settled) {
+            perTarget(raw.settle, target).push(settled);
+            log(
+              `${target.name} r${round} settle of ${settled.orders} orders: ${
+                settled.settleMs === undefined
+                  ? `not settled within the cap (${settled.unsettled.tickets} tickets, ${settled.unsettled.replica} replicas left)`
+                  : `${settled.settleMs.toFixed(1)} ms`
+              }`,
+            );
+          }
+          const reordered: string[] = [];
+          for (let i = 0; i < options.outOfOrderReps; i++) {
+            const ooo = await attempt(`${target.name} out-of-order`, () => outOfOrder(httpBench, target));
+            if (ooo) perTarget(raw.outOfOrder, target).push(ooo);
+            reordered.push(ooo?.afterGapMs?.toFixed(1) ?? 'never');
+          }
+          log(`${target.name} r${round} out-of-order (ms after the gap filled): ${reordered.join(', ')}`);
+        }
+        pause(target);
+      }
+    }
+  }
+
+  log(`pub/sub: ${options.pubsubEvents.toLocaleString('en-US')} events per measurement`);
+  const apis = { current: loadCommon(current.root), baseline: baseline && loadCommon(baseline.root) };
+  for (let round = 1; round <= options.rounds; round++) {
+    const record = async (what: string, into: number[], fn: () => Promise<number>) => {
+      const value = await attempt(`pub/sub ${what}`, fn);
+      if (value !== undefined) {
+        into.push(value);
+        log(`r${round} ${what}: ${Math.round(value)} events/s`);
+      }
+    };
+    const n = options.pubsubEvents;
+    await record('raw publish', raw.pubsub.raw.publish, () => rawPublish(ctx, n));
+    await record('current Publisher', raw.pubsub.current.publish, () => projectPublish(ctx, apis.current, n));
+    if (apis.baseline && raw.pubsub.baseline) {
+      const api = apis.baseline;
+      await record('baseline Publisher', raw.pubsub.baseline.publish, () => projectPublish(ctx, api, n));
+    }
+    await record('raw consume', raw.pubsub.raw.consume, () => rawConsume(ctx, n));
+    await record('current Listener', raw.pubsub.current.consume, () => projectConsume(ctx, apis.current, n));
+    if (apis.baseline && raw.pubsub.baseline) {
+      const api = apis.baseline;
+      await record('baseline Listener', raw.pubsub.baseline.consume, () => projectConsume(ctx, api, n));
+    }
+  }
+
+  const processes = [
+    { name: 'nats-server', pid: stack.nats?.process.pid },
+    { name: 'ferretdb', pid: stack.mongo.process?.pid },
+    { name: 'load generator', pid: load.pid },
+    ...targets.flatMap((t) =>
+      Object.entries(t.system.services).map(([name, service]) => ({ name: `${t.name} ${name}`, pid: service.pid })),
+    ),
+  ].filter((p): p is { name: string; pid: number } => p.pid !== undefined);
+  const figures = aggregate(raw, options.sizes, baseline !== undefined);
+  figures.pubsub.events = options.pubsubEvents;
+  return {
+    generatedAt: new Date().toISOString(),
+    mode: options.quick ? 'quick' : 'full',
+    wallSeconds: (nowMs() - started) / 1000,
+    machine: machine(),
+    stack: describeStack(stack),
+    current: { label: current.label, commit: tree.head.sha },
+    baseline: baseline && baselineCommit ? { label: baseline.label, commit: baselineCommit.sha } : undefined,
+    settings: {
+      rounds: options.rounds,
+      'rounds at 100k': options.roundsLarge,
+      'seconds per HTTP run': options.durationSec,
+      sizes: options.sizes.map(sizeLabel).join(', '),
+      'pub/sub events': options.pubsubEvents,
+      'drain cap (s)': options.drainCapMs / 1000,
+      'converge cap (s)': options.convergeCapMs / 1000,
+    },
+    ...figures,
+    warnings,
+    errors,
+    processes,
+    raw,
+  };
+}
+
+/** The report as markdown and JSON in `.bench/` (and `latest.*`), or the JSON only to `--json <file>`. */
+function write(report: BenchReport, options: BenchOptions): string[] {
+  const json = `${JSON.stringify(report, null, 2)}\n`;
+  if (options.jsonFile) {
+    mkdirSync(path.dirname(path.resolve(options.jsonFile)), { recursive: true });
+    writeFileSync(options.jsonFile, json);
+    return [path.resolve(options.jsonFile)];
+  }
+  mkdirSync(outputDir, { recursive: true });
+  const stamp = report.generatedAt.replace(/[:.]/g, '-');
+  const markdown = renderMarkdown(report);
+  const files = [path.join(outputDir, `bench-${stamp}.json`), path.join(outputDir, `bench-${stamp}.md`)];
+  writeFileSync(files[0] as string, json);
+  writeFileSync(files[1] as string, markdown);
+  writeFileSync(path.join(outputDir, 'latest.json'), json);
+  writeFileSync(path.join(outputDir, 'latest.md'), markdown);
+  return files;
+}
+
+let options: BenchOptions;
+try {
+  options = parseOptions(process.argv.slice(2));
+} catch (err) {
+  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(2);
+}
+const teardown = new Teardown();
+let isStopping = false;
+const stopOnSignal = (signal: NodeJS.Signals) => {
+  if (isStopping) return;
+  isStopping = true;
+  log(`${signal}: stopping everything…`);
+  void teardown.run().finally(() => process.exit(130));
+};
+process.on('SIGINT', stopOnSignal);
+process.on('SIGTERM', stopOnSignal);
+// Whatever goes wrong, the servers and services started so far are stopped before the process ends.
+process.on('uncaughtException', (err) => {
+  log(`unexpected error: ${err.stack ?? err.message}`);
+  void teardown.run().finally(() => process.exit(1));
+});
+
+main(options, teardown)
+  .then(async (report) => {
+    await teardown.run();
+    process.stdout.write(renderMarkdown(report));
+    for (const file of write(report, options)) log(`wrote ${path.relative(process.cwd(), file)}`);
+    process.exit(report.errors.length > 0 ? 1 : 0);
+  })
+  .catch(async (err: unknown) => {
+    if (!teardown.isStopping) log(`failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    await teardown.run();
+    process.exit(isStopping ? 130 : 1);
+  });

@@ -1,0 +1,55 @@
+/** CPU time and resident memory of processes, read from /proc (Linux). */
+import { readFileSync } from 'node:fs';
+
+/** Clock ticks per second of /proc/<pid>/stat times (USER_HZ; 100 on every mainstream Linux). */
+const TICKS_PER_SECOND = 100;
+
+export interface ProcSample {
+  /** utime + stime, in seconds. */
+  cpuSeconds: number;
+  /** VmRSS in bytes. */
+  rssBytes: number;
+}
+
+/** One process's CPU seconds and RSS now; undefined if it is gone or /proc is unavailable. */
+export function sampleProcess(pid: number): ProcSample | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may contain spaces and parentheses: fields after it start past the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const utime = Number(fields[11]);
+    const stime = Number(fields[12]);
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const rssKb = Number(/^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1] ?? Number.NaN);
+    if (!Number.isFinite(utime) || !Number.isFinite(stime) || !Number.isFinite(rssKb)) return undefined;
+    return { cpuSeconds: (utime + stime) / TICKS_PER_SECOND, rssBytes: rssKb * 1024 };
+  } catch {
+    return undefined;
+  }
+}
+
+export type ProcSet = Record<string, number | undefined>;
+
+export function sampleAll(pids: ProcSet): Record<string, ProcSample | undefined> {
+  return Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, pid === undefined ? undefined : sampleProcess(pid)]));
+}
+
+export interface ProcUsage {
+  /** CPU seconds used between the two samples. */
+  cpuSeconds: number;
+  /** RSS at the second sample, in MB. */
+  rssMb: number;
+}
+
+export function usageBetween(
+  before: Record<string, ProcSample | undefined>,
+  after: Record<string, ProcSample | undefined>,
+): Record<string, ProcUsage | undefined> {
+  return Object.fromEntries(
+    Object.keys(after).map((name) => {
+      const a = before[name];
+      const b = after[name];
+      return [name, a && b ? { cpuSeconds: Math.max(0, b.cpuSeconds - a.cpuSeconds), rssMb: b.rssBytes / 1024 / 1024 } : undefined];
+    }),
+  );
+}

@@ -1,0 +1,479 @@
+/** Aggregates the runs into medians per figure and renders them: one markdown report, the same as JSON. */
+import type { ConvergenceSeries, OutOfOrderRun, SettleRun } from './event-figures';
+import { renderGoals } from './goals';
+import { type HttpRow, type HttpRun, httpRows, rowLabel, sizeLabel } from './http-figures';
+import { max, median, medianOf, ratio } from './stats';
+import type { TargetName } from './target';
+
+export interface Machine {
+  cpus: number;
+  model: string;
+  node: string;
+  os: string;
+  memoryGb: number;
+}
+
+export interface SystemInfo {
+  label: string;
+  commit: string;
+}
+
+export interface HttpCell {
+  reqPerSec?: number;
+  p50?: number;
+  p99?: number;
+  /** Summed over the rounds. */
+  non2xx: number;
+  errors: number;
+  rounds: number;
+  skipped?: string;
+  notes: string[];
+}
+
+export interface HttpFigure {
+  label: string;
+  row: HttpRow;
+  current?: HttpCell;
+  baseline?: HttpCell;
+  /** current / baseline req/s. */
+  ratio?: number;
+}
+
+export interface ConvergenceCell {
+  p50?: number;
+  p99?: number;
+  max?: number;
+  /** Achieved request rate (median). */
+  reqPerSec?: number;
+  unconverged: number;
+  non2xx: number;
+  /** In how many of the rounds that tried this rate it was sustained. */
+  sustained: string;
+}
+
+export interface ConvergenceFigure {
+  rate: number;
+  current?: ConvergenceCell;
+  baseline?: ConvergenceCell;
+}
+
+export interface SettleCell {
+  orders: number;
+  settleMs?: number;
+  ticketsMs?: number;
+  replicaMs?: number;
+  unsettled: number;
+  non2xx: number;
+}
+
+export interface OutOfOrderCell {
+  afterGapMs?: number;
+  afterGapMaxMs?: number;
+  afterV2Ms?: number;
+  failed: number;
+}
+
+export interface PubSubFigures {
+  events: number;
+  publish: { raw?: number; current?: number; baseline?: number };
+  consume: { raw?: number; current?: number; baseline?: number };
+}
+
+export interface ResourceRow {
+  label: string;
+  /** CPU seconds per 1,000 requests, per process (medians over rounds). */
+  current?: Record<string, number | undefined>;
+  baseline?: Record<string, number | undefined>;
+}
+
+export interface RssRow {
+  size: string;
+  process: string;
+  /** Highest RSS seen after any run at this size, MB. */
+  current?: number;
+  baseline?: number;
+}
+
+export interface PerTarget<T> {
+  current: T;
+  baseline?: T;
+}
+
+export interface RawResults {
+  httpRuns: HttpRun[];
+  convergence: PerTarget<ConvergenceSeries[]>;
+  settle: PerTarget<SettleRun[]>;
+  outOfOrder: PerTarget<OutOfOrderRun[]>;
+  pubsub: {
+    raw: { publish: number[]; consume: number[] };
+    current: { publish: number[]; consume: number[] };
+    baseline?: { publish: number[]; consume: number[] };
+  };
+}
+
+export interface BenchReport {
+  generatedAt: string;
+  mode: 'quick' | 'full';
+  wallSeconds: number;
+  machine: Machine;
+  stack: string;
+  current: SystemInfo;
+  baseline?: SystemInfo;
+  settings: Record<string, string | number | boolean>;
+  http: HttpFigure[];
+  convergence: { rates: ConvergenceFigure[]; maxSustainedRate: { current?: number; baseline?: number } };
+  settle: { current?: SettleCell; baseline?: SettleCell };
+  outOfOrder: { current?: OutOfOrderCell; baseline?: OutOfOrderCell };
+  pubsub: PubSubFigures;
+  resources: { processes: string[]; cpuPer1k: ResourceRow[]; rss: RssRow[] };
+  warnings: string[];
+  errors: string[];
+  /** Every process the bench started and stopped (servers, services, load generator). */
+  processes: Array<{ name: string; pid: number }>;
+  raw: RawResults;
+}
+
+export const PROCESSES = ['auth', 'tickets', 'orders', 'gateway', 'ferretdb', 'nats'] as const;
+
+function httpCell(runs: HttpRun[]): HttpCell | undefined {
+  if (runs.length === 0) return undefined;
+  const measured = runs.filter((r) => r.result);
+  return {
+    reqPerSec: medianOf(measured.map((r) => r.result?.reqPerSec)),
+    p50: medianOf(measured.map((r) => r.result?.p50)),
+    p99: medianOf(measured.map((r) => r.result?.p99)),
+    non2xx: measured.reduce((n, r) => n + (r.result?.non2xx ?? 0), 0),
+    errors: measured.reduce((n, r) => n + (r.result?.errors ?? 0), 0),
+    rounds: measured.length,
+    skipped: runs.find((r) => r.skipped)?.skipped,
+    notes: [...new Set(runs.flatMap((r) => r.notes))],
+  };
+}
+
+function convergenceCell(series: ConvergenceSeries[] | undefined, rate: number): ConvergenceCell | undefined {
+  const runs = (series ?? []).flatMap((s) => s.runs.filter((r) => r.rate === rate));
+  if (runs.length === 0) return undefined;
+  return {
+    p50: medianOf(runs.map((r) => r.p50)),
+    p99: medianOf(runs.map((r) => r.p99)),
+    max: medianOf(runs.map((r) => r.max)),
+    reqPerSec: medianOf(runs.map((r) => r.post.reqPerSec)),
+    unconverged: runs.reduce((n, r) => n + r.unconverged, 0),
+    non2xx: runs.reduce((n, r) => n + r.post.non2xx, 0),
+    sustained: `${runs.filter((r) => r.sustained).length}/${runs.length}`,
+  };
+}
+
+function settleCell(runs: SettleRun[] | undefined): SettleCell | undefined {
+  if (!runs || runs.length === 0) return undefined;
+  return {
+    orders: runs[0]?.orders ?? 0,
+    settleMs: medianOf(runs.map((r) => r.settleMs)),
+    ticketsMs: medianOf(runs.map((r) => r.ticketsMs)),
+    replicaMs: medianOf(runs.map((r) => r.replicaMs)),
+    unsettled: runs.reduce((n, r) => n + Math.max(r.unsettled.tickets, r.unsettled.replica), 0),
+    non2xx: runs.reduce((n, r) => n + r.post.non2xx, 0),
+  };
+}
+
+function outOfOrderCell(runs: OutOfOrderRun[] | undefined): OutOfOrderCell | undefined {
+  if (!runs || runs.length === 0) return undefined;
+  const gaps = runs.map((r) => r.afterGapMs).filter((v): v is number => v !== undefined);
+  return {
+    afterGapMs: median(gaps),
+    afterGapMaxMs: max(gaps),
+    afterV2Ms: medianOf(runs.map((r) => r.afterV2Ms)),
+    failed: runs.filter((r) => r.afterGapMs === undefined).length,
+  };
+}
+
+function cpuMedians(runs: HttpRun[]): Record<string, number | undefined> | undefined {
+  const measured = runs.filter((r) => r.result);
+  if (measured.length === 0) return undefined;
+  return Object.fromEntries(PROCESSES.map((p) => [p, medianOf(measured.map((r) => r.cpuPer1k[p]))]));
+}
+
+export function aggregate(
+  raw: RawResults,
+  sizes: number[],
+  hasBaseline: boolean,
+): Pick<BenchReport, 'http' | 'convergence' | 'settle' | 'outOfOrder' | 'pubsub' | 'resources'> {
+  const runsOf = (target: TargetName, label: string) => raw.httpRuns.filter((r) => r.target === target && r.label === label);
+  const http: HttpFigure[] = [];
+  const cpuPer1k: ResourceRow[] = [];
+  for (const size of sizes) {
+    for (const row of httpRows(size)) {
+      const label = rowLabel(row);
+      const current = httpCell(runsOf('current', label));
+      const baseline = hasBaseline ? httpCell(runsOf('baseline', label)) : undefined;
+      http.push({ label, row, current, baseline, ratio: ratio(current?.reqPerSec, baseline?.reqPerSec) });
+      cpuPer1k.push({
+        label,
+        current: cpuMedians(runsOf('current', label)),
+        baseline: hasBaseline ? cpuMedians(runsOf('baseline', label)) : undefined,
+      });
+    }
+  }
+  const rss: RssRow[] = [];
+  for (const size of sizes) {
+    for (const process of PROCESSES) {
+      const peak = (target: TargetName) =>
+        max(
+          raw.httpRuns
+            .filter((r) => r.target === target && r.row.size === size)
+            .flatMap((r) => (r.usage[process] ? [r.usage[process].rssMb] : [])),
+        );
+      rss.push({ size: sizeLabel(size), process, current: peak('current'), baseline: hasBaseline ? peak('baseline') : undefined });
+    }
+  }
+  const rates = [
+    ...new Set([...raw.convergence.current, ...(raw.convergence.baseline ?? [])].flatMap((s) => s.runs.map((r) => r.rate))),
+  ].sort((a, b) => a - b);
+  return {
+    http,
+    convergence: {
+      rates: rates.map((rate) => ({
+        rate,
+        current: convergenceCell(raw.convergence.current, rate),
+        baseline: convergenceCell(raw.convergence.baseline, rate),
+      })),
+      maxSustainedRate: {
+        current: medianOf(raw.convergence.current.map((s) => s.maxSustainedRate)),
+        baseline: raw.convergence.baseline ? medianOf(raw.convergence.baseline.map((s) => s.maxSustainedRate)) : undefined,
+      },
+    },
+    settle: { current: settleCell(raw.settle.current), baseline: settleCell(raw.settle.baseline) },
+    outOfOrder: { current: outOfOrderCell(raw.outOfOrder.current), baseline: outOfOrderCell(raw.outOfOrder.baseline) },
+    pubsub: {
+      events: 0,
+      publish: {
+        raw: median(raw.pubsub.raw.publish),
+        current: median(raw.pubsub.current.publish),
+        baseline: raw.pubsub.baseline && median(raw.pubsub.baseline.publish),
+      },
+      consume: {
+        raw: median(raw.pubsub.raw.consume),
+        current: median(raw.pubsub.current.consume),
+        baseline: raw.pubsub.baseline && median(raw.pubsub.baseline.consume),
+      },
+    },
+    resources: { processes: [...PROCESSES], cpuPer1k, rss },
+  };
+}
+
+// --- rendering --------------------------------------------------------------------------------------
+
+const int = (n: number | undefined) => (n === undefined ? '—' : Math.round(n).toLocaleString('en-US'));
+const ms = (n: number | undefined) => (n === undefined ? '—' : n < 10 ? n.toFixed(1) : Math.round(n).toLocaleString('en-US'));
+const times = (n: number | undefined) => (n === undefined ? '—' : `${n.toFixed(2)}×`);
+const cpu = (n: number | undefined) => (n === undefined ? '—' : n.toFixed(n < 0.1 ? 3 : 2));
+
+function httpText(cell: HttpCell | undefined): string {
+  if (!cell) return '—';
+  if (cell.reqPerSec === undefined) return cell.skipped ? 'skipped' : '—';
+  return `${int(cell.reqPerSec)} req/s · ${ms(cell.p50)} / ${ms(cell.p99)} ms`;
+}
+
+function httpWarning(figure: HttpFigure): string {
+  const parts: string[] = [];
+  for (const [name, cell] of [
+    ['current', figure.current],
+    ['baseline', figure.baseline],
+  ] as const) {
+    if (!cell) continue;
+    if (cell.non2xx > 0) parts.push(`⚠ ${name}: ${cell.non2xx} non-2xx`);
+    if (cell.errors > 0) parts.push(`⚠ ${name}: ${cell.errors} errors`);
+    if (cell.skipped) parts.push(`${name}: ${cell.skipped}`);
+    // Expected clean-up steps stay in the JSON; the column shows what changes how a figure reads.
+    const routine = ['ran out of prepared tickets', 'events still being applied', 'consumers still busy'];
+    for (const note of cell.notes) if (!routine.some((r) => note.includes(r))) parts.push(`${name}: ${note}`);
+  }
+  return [...new Set(parts)].join('; ');
+}
+
+function convergenceText(cell: ConvergenceCell | undefined): string {
+  if (!cell) return '—';
+  const tail = [cell.unconverged > 0 ? `${cell.unconverged} not converged` : '', cell.non2xx > 0 ? `⚠ ${cell.non2xx} non-2xx` : '']
+    .filter(Boolean)
+    .join(', ');
+  return `${ms(cell.p50)} / ${ms(cell.p99)} / ${ms(cell.max)} ms · sustained ${cell.sustained}${tail ? ` (${tail})` : ''}`;
+}
+
+function table(header: string[], rows: string[][]): string {
+  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+export function renderMarkdown(report: BenchReport): string {
+  const hasBaseline = report.baseline !== undefined;
+  const out: string[] = [];
+  out.push(`# Benchmark (${report.mode}) — ${report.generatedAt}`);
+  out.push('');
+  out.push(
+    `Machine: ${report.machine.cpus} × ${report.machine.model}, ${report.machine.memoryGb} GB, ${report.machine.os}, Node ${report.machine.node}`,
+  );
+  out.push(`Stack: ${report.stack}`);
+  out.push(`Current: ${report.current.label}`);
+  out.push(`Baseline: ${report.baseline ? report.baseline.label : 'none'}`);
+  out.push(
+    `Settings: ${Object.entries(report.settings)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}; wall time ${Math.round(report.wallSeconds)} s`,
+  );
+  out.push('');
+  out.push(renderGoals(report));
+  out.push('');
+
+  out.push('## HTTP (autocannon; medians over the rounds; req/s · p50 / p99 latency; ratio = current / baseline req/s)');
+  out.push('');
+  out.push(
+    `After each run the events it caused get ${report.settings['drain cap (s)']} s to be applied and the rest are purged, so a system whose ` +
+      'event path lags behind its writes does less of that work during the run than one that keeps up: read the write rows ' +
+      'together with the event convergence and the CPU per request below.',
+  );
+  out.push('');
+  out.push(
+    table(
+      ['figure', 'current', 'baseline', 'ratio', 'warnings'],
+      report.http.map((f) => [f.label, httpText(f.current), hasBaseline ? httpText(f.baseline) : '—', times(f.ratio), httpWarning(f)]),
+    ),
+  );
+  out.push('');
+
+  out.push("## Event convergence (POST /api/tickets at a fixed rate → ticket in orders' replica; p50 / p99 / max)");
+  out.push('');
+  const conv = report.convergence;
+  out.push(
+    table(
+      ['rate', 'current', 'baseline', 'ratio (p99)'],
+      [
+        ...conv.rates.map((r) => [
+          `${r.rate}/s`,
+          convergenceText(r.current),
+          hasBaseline ? convergenceText(r.baseline) : '—',
+          times(ratio(r.current?.p99, r.baseline?.p99)),
+        ]),
+        [
+          'highest rate sustained (p99 < 1 s, all converged, the rate held)',
+          `${int(conv.maxSustainedRate.current)}/s`,
+          hasBaseline ? `${int(conv.maxSustainedRate.baseline)}/s` : '—',
+          times(ratio(conv.maxSustainedRate.current, conv.maxSustainedRate.baseline)),
+        ],
+      ],
+    ),
+  );
+  out.push('');
+
+  const s = report.settle;
+  const settleText = (c: SettleCell | undefined) =>
+    !c
+      ? '—'
+      : c.settleMs === undefined
+        ? `not settled (${c.unsettled} left)`
+        : `${ms(c.settleMs)} ms (tickets ${ms(c.ticketsMs)}, replica ${ms(c.replicaMs)})${c.non2xx > 0 ? ` ⚠ ${c.non2xx} non-2xx` : ''}`;
+  out.push(
+    `## Settle (burst of ${s.current?.orders ?? '?'} POST /api/orders, 50 concurrent → every event applied on both sides; time after the last response)`,
+  );
+  out.push('');
+  out.push(
+    table(
+      ['figure', 'current', 'baseline', 'ratio'],
+      [
+        [
+          'settle time',
+          settleText(s.current),
+          hasBaseline ? settleText(s.baseline) : '—',
+          times(ratio(s.current?.settleMs, s.baseline?.settleMs)),
+        ],
+      ],
+    ),
+  );
+  out.push('');
+
+  const o = report.outOfOrder;
+  const oooText = (c: OutOfOrderCell | undefined) =>
+    !c
+      ? '—'
+      : `${ms(c.afterGapMs)} ms (max ${ms(c.afterGapMaxMs)}; ${ms(c.afterV2Ms)} ms after v2 was stored)${c.failed > 0 ? ` ⚠ ${c.failed} never applied` : ''}`;
+  out.push('## Out-of-order recovery (ticket:updated v2 published before v1: time from v1 stored to v2 in the replica; median)');
+  out.push('');
+  out.push(
+    table(
+      ['figure', 'current', 'baseline', 'ratio'],
+      [
+        [
+          'v2 applied after the gap filled',
+          oooText(o.current),
+          hasBaseline ? oooText(o.baseline) : '—',
+          times(ratio(o.current?.afterGapMs, o.baseline?.afterGapMs)),
+        ],
+      ],
+    ),
+  );
+  out.push('');
+
+  const p = report.pubsub;
+  out.push(`## Publisher / Listener vs raw @nats-io/jetstream (${p.events.toLocaleString('en-US')} events; events/s, medians)`);
+  out.push('');
+  out.push(
+    table(
+      ['figure', 'raw', 'current', 'current / raw', 'baseline', 'baseline / raw'],
+      [
+        [
+          'publish (awaited acks, window of 64)',
+          int(p.publish.raw),
+          int(p.publish.current),
+          times(ratio(p.publish.current, p.publish.raw)),
+          int(p.publish.baseline),
+          times(ratio(p.publish.baseline, p.publish.raw)),
+        ],
+        [
+          'consume (durable pull consumer, ack each)',
+          int(p.consume.raw),
+          int(p.consume.current),
+          times(ratio(p.consume.current, p.consume.raw)),
+          int(p.consume.baseline),
+          times(ratio(p.consume.baseline, p.consume.raw)),
+        ],
+      ],
+    ),
+  );
+  out.push('');
+
+  const procs = report.resources.processes;
+  out.push(`## Resources: CPU seconds per 1,000 requests during each run${hasBaseline ? ' (current / baseline)' : ''}`);
+  out.push('');
+  out.push(
+    table(
+      ['figure', ...procs],
+      report.resources.cpuPer1k.map((r) => [
+        r.label,
+        ...procs.map((p) => (hasBaseline ? `${cpu(r.current?.[p])} / ${cpu(r.baseline?.[p])}` : cpu(r.current?.[p]))),
+      ]),
+    ),
+  );
+  out.push('');
+  out.push('## Resources: peak RSS after a run, MB (gateway = the bench process; FerretDB and nats-server serve both systems)');
+  out.push('');
+  const rssSizes = [...new Set(report.resources.rss.map((r) => r.size))];
+  out.push(
+    table(
+      ['process', ...rssSizes.flatMap((size) => (hasBaseline ? [`${size} current`, `${size} baseline`] : [`${size} current`]))],
+      procs.map((p) => [
+        p,
+        ...rssSizes.flatMap((size) => {
+          const row = report.resources.rss.find((r) => r.size === size && r.process === p);
+          return hasBaseline ? [int(row?.current), int(row?.baseline)] : [int(row?.current)];
+        }),
+      ]),
+    ),
+  );
+  if (report.warnings.length > 0 || report.errors.length > 0) {
+    out.push('');
+    out.push('## Warnings and errors');
+    out.push('');
+    for (const w of report.warnings) out.push(`- ${w}`);
+    for (const e of report.errors) out.push(`- ERROR: ${e}`);
+  }
+  return `${out.join('\n')}\n`;
+}
