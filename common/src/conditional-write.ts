@@ -33,7 +33,7 @@ const tails = new Map<string, Promise<unknown>>();
  * Runs `write` after every earlier write of the same document started through this function has finished
  * (in `process` isolation; with `server` isolation the server orders them and `write` runs at once).
  */
-export function serialized<R>(model: Model<never> | Model<unknown>, id: Types.ObjectId | string, write: () => Promise<R>): Promise<R> {
+export function serialized<R>(model: Pick<Model<unknown>, 'collection'>, id: Types.ObjectId | string, write: () => Promise<R>): Promise<R> {
   if (isolation === 'server') return write();
   const key = `${model.collection.collectionName}:${String(id)}`;
   const previous = tails.get(key) ?? Promise.resolve();
@@ -60,7 +60,7 @@ export async function updateIfMatches<T>(
 ): Promise<HydratedDocument<T> | null> {
   if (isolation === 'server') return model.findOneAndUpdate(filter, update, { new: true });
   const { _id, ...condition } = filter;
-  return serialized(model as Model<unknown>, _id, async () => {
+  return serialized(model, _id, async () => {
     const current = await model.findById(_id).lean();
     if (!current || !sift(condition as Parameters<typeof sift>[0])(current)) return null;
     return model.findOneAndUpdate({ _id } as FilterQuery<T>, update, { new: true });
