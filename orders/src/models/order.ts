@@ -1,4 +1,4 @@
-import { AggregateStore, ORDER_STATUSES, type OrderEventData, OrderStatus, outboxPlugin, type PendingEvent } from '@ticketing/common';
+import { AggregateStore, ORDER_STATUSES, type OrderEventData, type OrderStatus, outboxPlugin, type PendingEvent } from '@ticketing/common';
 import { type HydratedDocument, model, Schema, Types } from 'mongoose';
 
 export interface OrderAttrs {
@@ -53,11 +53,6 @@ export function withTicket(order: OrderDocument, ticket: unknown): OrderDocument
   order.ticket = ticket as OrderDocument['ticket'];
   return order;
 }
-
-/** Statuses in which the order holds its ticket. */
-export const HOLDING_STATUSES: readonly OrderStatus[] = [OrderStatus.Created, OrderStatus.AwaitingPayment, OrderStatus.Complete];
-/** Statuses that lapse at `expiresAt`. */
-export const EXPIRING_STATUSES: readonly OrderStatus[] = [OrderStatus.Created, OrderStatus.AwaitingPayment];
 
 /** The full state announced in `order:created` / `order:updated`. */
 export function orderEventData(

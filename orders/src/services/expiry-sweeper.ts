@@ -1,5 +1,5 @@
-import { type Logger, writeIsolation } from '@ticketing/common';
-import { EXPIRING_STATUSES, Order, orders } from '../models/order';
+import { EXPIRING_STATUSES, type Logger, writeIsolation } from '@ticketing/common';
+import { Order, orders } from '../models/order';
 import { expireDueOrders, expireOrder } from './orders';
 
 export interface ExpirySweeperOptions {

@@ -1,14 +1,17 @@
 import {
   BadRequestError,
+  canTransition,
+  EXPIRING_STATUSES,
   HttpError,
   isDuplicateKeyError,
+  isHolding,
   NotAuthorizedError,
   NotFoundError,
   OrderStatus,
   pendingEvent,
   Subjects,
 } from '@ticketing/common';
-import { EXPIRING_STATUSES, HOLDING_STATUSES, Order, type OrderDocument, orderEventData, orders, withTicket } from '../models/order';
+import { Order, type OrderDocument, orderEventData, orders, withTicket } from '../models/order';
 import { Ticket } from '../models/ticket';
 
 const MAX_ATTEMPTS = 5;
@@ -46,12 +49,12 @@ export async function createOrder(userId: string, ticketId: string, expirationSe
  */
 async function transition(order: OrderDocument, status: OrderStatus): Promise<OrderDocument | undefined> {
   const version = order.version + 1;
-  const isHolding = HOLDING_STATUSES.includes(status);
+  if (!canTransition(order.status, status)) throw new Error(`order ${order.id} cannot go from ${order.status} to ${status}`);
   const next = { ...orderEventData(order), status, version };
   const updated = await orders.update(
     { _id: order._id, version: order.version },
     {
-      $set: { status, version, reservationKey: isHolding ? order.reservationKey : order.id },
+      $set: { status, version, reservationKey: isHolding(status) ? order.reservationKey : order.id },
       $push: { pendingEvents: pendingEvent(Subjects.OrderUpdated, next) },
     },
   );

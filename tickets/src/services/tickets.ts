@@ -2,10 +2,10 @@ import {
   type ApplyResult,
   BadRequestError,
   HttpError,
+  isHolding,
   NotAuthorizedError,
   NotFoundError,
   type OrderEventData,
-  OrderStatus,
   pendingEvent,
   Subjects,
   updateIfMatches,
@@ -52,9 +52,6 @@ export async function updateTicket(id: string, userId: string, input: TicketInpu
   throw new HttpError(409, 'The ticket is changing too often; try again');
 }
 
-/** Statuses in which an order holds its ticket (a complete order keeps it: it is sold). */
-const HOLDING_STATUSES: ReadonlySet<string> = new Set([OrderStatus.Created, OrderStatus.AwaitingPayment, OrderStatus.Complete]);
-
 /**
  * Applies an order event to the ticket it concerns: an order that holds the ticket reserves it, a
  * cancelled one frees it. The ticket remembers the last version of each order it applied, so the
@@ -70,7 +67,7 @@ export async function applyOrderEvent(order: OrderEventData): Promise<ApplyResul
     if (verdict !== 'apply') return verdict === 'stale' ? 'stale' : 'gap';
 
     let orderId = ticket.orderId;
-    if (HOLDING_STATUSES.has(order.status)) orderId ??= order.id;
+    if (isHolding(order.status)) orderId ??= order.id;
     else if (orderId === order.id) orderId = undefined;
 
     const versionPath = `orderVersions.${order.id}`;
