@@ -21,7 +21,7 @@ export async function applyTicketEvent(data: TicketEventData): Promise<ApplyResu
     }
   }
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const replica = await Ticket.findById(data.id);
+    const replica = await Ticket.findById(data.id).lean();
     const verdict = versionVerdict(data.version, replica?.version);
     if (verdict !== 'apply') return verdict;
 

@@ -60,9 +60,11 @@ export async function updateTicket(id: string, userId: string, input: TicketInpu
  */
 export async function applyOrderEvent(order: OrderEventData): Promise<ApplyResult> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const ticket = await Ticket.findById(order.ticket.id);
+    // A plain read (no mongoose document): this runs for every order event. The orderVersions map then
+    // arrives as the plain object it is stored as.
+    const ticket = await Ticket.findById(order.ticket.id).lean();
     if (!ticket) throw new Error(`order ${order.id} refers to unknown ticket ${order.ticket.id}`);
-    const known = ticket.orderVersions.get(order.id);
+    const known: number | undefined = (ticket.orderVersions as unknown as Record<string, number> | undefined)?.[order.id];
     const verdict = versionVerdict(order.version, known);
     if (verdict !== 'apply') return verdict === 'stale' ? 'stale' : 'gap';
 
