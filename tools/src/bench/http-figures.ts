@@ -14,6 +14,7 @@ import {
   PASSWORD,
   processesOf,
   purgeEvents,
+  removeByIds,
   removeCreated,
   restartService,
   type Target,
@@ -98,12 +99,28 @@ const TITLE_POOL = 'pool';
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
 interface Prepared {
-  spec: LoadSpec;
+  /** The run, built once the probe has passed (POST /api/orders inserts its tickets only then). */
+  spec: () => Promise<LoadSpec>;
   /** One request like the run's, sent first: a row it shows to be hopelessly slow is skipped. */
   probe: { url: string; init: RequestInit };
   /** Events the run's 2xx responses cause, per 2xx. */
   eventsPer2xx: Record<string, number>;
+  /** Told the id of each ticket a 201 created (the run then asks for them: `reportCreated`). */
+  onCreated?: (id: string) => void;
   cleanup?: () => Promise<void>;
+}
+
+/**
+ * Removes tickets a row created. A query on anything but `_id` scans the collection on FerretDB (about 6 s
+ * at 100k tickets), so a large data set is cleaned by `_id` (indexed lookups); a run's last requests,
+ * whose answers autocannon drops, leave at most `connections` tickets behind there.
+ */
+function remover(target: Target, title: string, orders = false): { ids: string[]; remove: () => Promise<void> } {
+  const ids: string[] = [];
+  return {
+    ids,
+    remove: () => (target.seedIds.length > 10_000 ? removeByIds(target, ids, orders) : removeCreated(target, [title], orders)),
+  };
 }
 
 async function prepare(bench: HttpBench, target: Target, row: HttpRow, durationSec: number): Promise<Prepared> {
@@ -113,24 +130,26 @@ async function prepare(bench: HttpBench, target: Target, row: HttpRow, durationS
     case 'POST /api/tickets': {
       const headers = { ...JSON_HEADERS, authorization: target.seller.authorization };
       const body = JSON.stringify({ title: TITLE_CREATED, price: 12.5 });
+      const created = remover(target, TITLE_CREATED);
       return {
-        spec: { ...common, url: `${base}/api/tickets`, method: 'POST', headers, body },
+        spec: async () => ({ ...common, url: `${base}/api/tickets`, method: 'POST', headers, body, reportCreated: true }),
         probe: { url: `${base}/api/tickets`, init: { method: 'POST', headers, body } },
         eventsPer2xx: { 'ticket:created': 1 },
-        cleanup: () => removeCreated(target, [TITLE_CREATED]),
+        onCreated: (id) => created.ids.push(id),
+        cleanup: created.remove,
       };
     }
     case 'GET /api/tickets/:id': {
       const ids = spread(target.seedIds, 2_000);
       return {
-        spec: { ...common, url: `${base}/api/tickets/${ids[0]}`, method: 'GET', vary: { kind: 'ticketPath', ids } },
+        spec: async () => ({ ...common, url: `${base}/api/tickets/${ids[0]}`, method: 'GET', vary: { kind: 'ticketPath', ids } }),
         probe: { url: `${base}/api/tickets/${ids[0]}`, init: {} },
         eventsPer2xx: {},
       };
     }
     case 'GET /api/tickets':
       return {
-        spec: { ...common, url: `${base}/api/tickets`, method: 'GET' },
+        spec: async () => ({ ...common, url: `${base}/api/tickets`, method: 'GET' }),
         probe: { url: `${base}/api/tickets`, init: {} },
         eventsPer2xx: {},
       };
@@ -138,25 +157,30 @@ async function prepare(bench: HttpBench, target: Target, row: HttpRow, durationS
       const key = `${target.name} ${row.endpoint} ${row.route} c${row.connections}`;
       const guess = bench.rates.get(key) ?? bench.rates.get(`${target.name} POST /api/tickets ${row.route} c${row.connections}`) ?? 500;
       const count = Math.min(12_000, Math.ceil(guess * durationSec * 1.6) + row.connections + 50);
-      const [probeId, ...ids] = await insertPool(target, count + 1, TITLE_POOL);
+      const pool = remover(target, TITLE_POOL, true);
+      pool.ids.push(...(await insertPool(target, 1, TITLE_POOL)));
       const headers = { ...JSON_HEADERS, authorization: target.buyer.authorization };
       return {
-        spec: { ...common, url: `${base}/api/orders`, method: 'POST', headers, vary: { kind: 'orderBody', ids } },
-        probe: { url: `${base}/api/orders`, init: { method: 'POST', headers, body: JSON.stringify({ ticketId: probeId }) } },
+        spec: async () => {
+          const ids = await insertPool(target, count, TITLE_POOL);
+          pool.ids.push(...ids);
+          return { ...common, url: `${base}/api/orders`, method: 'POST', headers, vary: { kind: 'orderBody', ids } };
+        },
+        probe: { url: `${base}/api/orders`, init: { method: 'POST', headers, body: JSON.stringify({ ticketId: pool.ids[0] }) } },
         eventsPer2xx: { 'order:created': 1, 'ticket:updated': 1 },
-        cleanup: () => removeCreated(target, [TITLE_POOL], true),
+        cleanup: pool.remove,
       };
     }
     case 'POST /api/users/signup': {
       const prefix = `u${randomBytes(5).toString('hex')}`;
       return {
-        spec: {
+        spec: async () => ({
           ...common,
           url: `${base}/api/users/signup`,
           method: 'POST',
           headers: JSON_HEADERS,
           vary: { kind: 'signupBody', prefix, password: PASSWORD },
-        },
+        }),
         probe: {
           url: `${base}/api/users/signup`,
           init: {
@@ -171,7 +195,7 @@ async function prepare(bench: HttpBench, target: Target, row: HttpRow, durationS
     case 'POST /api/users/signin': {
       const body = JSON.stringify(target.member);
       return {
-        spec: { ...common, url: `${base}/api/users/signin`, method: 'POST', headers: JSON_HEADERS, body },
+        spec: async () => ({ ...common, url: `${base}/api/users/signin`, method: 'POST', headers: JSON_HEADERS, body }),
         probe: { url: `${base}/api/users/signin`, init: { method: 'POST', headers: JSON_HEADERS, body } },
         eventsPer2xx: {},
       };
@@ -186,12 +210,20 @@ function spread(ids: readonly string[], n: number): string[] {
   return Array.from({ length: n }, (_, i) => ids[Math.floor(i * step)] as string);
 }
 
-async function timedRequest(url: string, init: RequestInit, timeoutMs: number): Promise<{ ms: number; status?: number }> {
+async function timedRequest(url: string, init: RequestInit, timeoutMs: number): Promise<{ ms: number; status?: number; id?: string }> {
   const started = nowMs();
   try {
     const res = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
-    await res.arrayBuffer();
-    return { ms: nowMs() - started, status: res.status };
+    const text = await res.text();
+    const ms = nowMs() - started;
+    let id: string | undefined;
+    try {
+      const parsed = JSON.parse(text) as { id?: unknown };
+      if (typeof parsed.id === 'string') id = parsed.id;
+    } catch {
+      // not JSON
+    }
+    return { ms, status: res.status, id };
   } catch {
     return { ms: nowMs() - started };
   }
@@ -261,6 +293,7 @@ async function measureRow(bench: HttpBench, target: Target, row: HttpRow, round:
   try {
     // One request first (a non-2xx answer is not a reason to skip: the run counts and reports it).
     const probe = await timedRequest(prepared.probe.url, prepared.probe.init, options.slowMs * 2);
+    if (probe.status === 201 && probe.id) prepared.onCreated?.(probe.id);
     if (probe.status === undefined || probe.ms > options.slowMs) {
       const skipped =
         probe.status === undefined
@@ -286,16 +319,18 @@ async function measureRow(bench: HttpBench, target: Target, row: HttpRow, round:
     });
     // Quick runs are short: anything slower than the run itself is counted.
     const countRequests = estimateMs / 1000 > (options.quick ? options.durationSec : Math.max(2 * options.durationSec, 6));
+    const spec = await prepared.spec();
+    const run = (s: LoadSpec) => bench.load.run(s, prepared.onCreated);
     const before = sampleAll(pids());
     const countsBefore = await eventCounts(bench.ctx, target);
-    let result = await bench.load.run(countRequests ? byCount(prepared.spec, 0) : prepared.spec);
+    let result = await run(countRequests ? byCount(spec, 0) : spec);
     let after = sampleAll(pids());
     if (countRequests) notes.push(`measured over ${row.connections} requests instead of ${options.durationSec} s (slow requests)`);
     else if (result.requests === 0) {
       notes.push(`no response within ${options.durationSec} s: measured over ${row.connections} requests`);
       if (!options.quick) await drainProbe(target, row.service, Math.max(10_000, options.drainCapMs));
       const again = sampleAll(pids());
-      result = await bench.load.run(byCount(prepared.spec, result.usedIds));
+      result = await run(byCount(spec, result.usedIds));
       after = sampleAll(pids());
       Object.assign(before, again);
     }
@@ -325,7 +360,7 @@ export async function warmUp(bench: HttpBench, target: Target, size: number): Pr
     const prepared = await prepare(bench, target, row, bench.options.warmupSec);
     const before = await eventCounts(bench.ctx, target);
     try {
-      const result = await bench.load.run(prepared.spec);
+      const result = await bench.load.run(await prepared.spec(), prepared.onCreated);
       const created = Object.entries(result.statusCounts)
         .filter(([code]) => code.startsWith('2'))
         .reduce((n, [, c]) => n + c, 0);

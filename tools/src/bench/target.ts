@@ -220,6 +220,21 @@ export async function removeCreated(target: Target, titles: string[], orders = f
   ]);
 }
 
+/** Removes tickets (source and replica) by `_id`, a few at a time, and optionally every order. */
+export async function removeByIds(target: Target, ids: readonly string[], orders = false): Promise<void> {
+  const tickets = target.db.tickets.collection('tickets');
+  const replicas = target.db.orders.collection('tickets');
+  let next = 0;
+  const worker = async () => {
+    while (next < ids.length) {
+      const _id = new ObjectId(ids[next++]);
+      await Promise.all([tickets.deleteOne({ _id }), replicas.deleteOne({ _id })]);
+    }
+  };
+  await Promise.all(Array.from({ length: 4 }, worker));
+  if (orders) await target.db.orders.collection('orders').deleteMany({});
+}
+
 // --- events -----------------------------------------------------------------------------------------
 
 /** Messages stored per event name in the system's stream. */
