@@ -4,6 +4,7 @@
  */
 import type { FilterQuery, HydratedDocument, Model, Types, UpdateQuery } from 'mongoose';
 import sift from 'sift';
+import { KeyedQueue } from './keyed-queue';
 
 /**
  * - `server`: MongoDB applies a write's filter and update atomically, across any number of processes, and the
@@ -27,7 +28,8 @@ export function writeIsolation(): WriteIsolation {
   return isolation;
 }
 
-const tails = new Map<string, Promise<unknown>>();
+/** Writes of one document, in the order they were asked for (`process` isolation). */
+const writes = new KeyedQueue();
 
 /**
  * Runs `write` after every earlier write of the same document started through this function has finished
@@ -35,18 +37,7 @@ const tails = new Map<string, Promise<unknown>>();
  */
 export function serialized<R>(model: Pick<Model<unknown>, 'collection'>, id: Types.ObjectId | string, write: () => Promise<R>): Promise<R> {
   if (isolation === 'server') return write();
-  const key = `${model.collection.collectionName}:${String(id)}`;
-  const previous = tails.get(key) ?? Promise.resolve();
-  const result = previous.then(write, write);
-  const tail = result.then(
-    () => undefined,
-    () => undefined,
-  );
-  tails.set(key, tail);
-  void tail.then(() => {
-    if (tails.get(key) === tail) tails.delete(key);
-  });
-  return result;
+  return writes.run(`${model.collection.collectionName}:${String(id)}`, write);
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { UpdateFilter } from 'mongodb';
 import type { FilterQuery, HydratedDocument, Model, Schema, Types, UpdateQuery } from 'mongoose';
 import { serialized, updateIfMatches } from '../conditional-write';
+import { KeyedQueue } from '../keyed-queue';
 import type { Logger } from '../logger';
 import { encodeText, serializeEvent } from './codec';
 import type { EventData } from './schemas';
@@ -184,8 +185,8 @@ export class OutboxRelay implements OutboxHandOff {
   private sweepSoonTimer?: NodeJS.Timeout;
   private sweeping?: Promise<number>;
   private isStopped = false;
-  /** Per aggregate, the tail of its chain of deliveries (keeps its events in order). */
-  private readonly chains = new Map<string, Promise<void>>();
+  /** Deliveries per aggregate, one after another (keeps its events in order). */
+  private readonly deliveries = new KeyedQueue();
   /** Aggregates whose delivery failed, re-read and retried by the retry timer. */
   private readonly retries = new Map<string, { model: OutboxModel; id: Types.ObjectId }>();
   private readonly sent = new Set<string>();
@@ -325,8 +326,8 @@ export class OutboxRelay implements OutboxHandOff {
   }
 
   /** Resolves once every delivery started so far has finished. */
-  private async settled(): Promise<void> {
-    while (this.chains.size > 0) await Promise.allSettled([...this.chains.values()]);
+  private settled(): Promise<void> {
+    return this.deliveries.idle();
   }
 
   /**
@@ -337,20 +338,11 @@ export class OutboxRelay implements OutboxHandOff {
     const key = `${model.modelName}:${id.toHexString()}`;
     const count = events?.length ?? 0;
     this.inFlight += count;
-    const previous = this.chains.get(key) ?? Promise.resolve();
-    const delivery = previous
-      .then(() => this.deliver(model, id, events))
+    const delivery = this.deliveries
+      .run(key, () => this.deliver(model, id, events))
       .finally(() => {
         this.inFlight -= count;
       });
-    const tail = delivery.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.chains.set(key, tail);
-    void tail.then(() => {
-      if (this.chains.get(key) === tail) this.chains.delete(key);
-    });
     return delivery.catch((err: unknown) => {
       this.failures++;
       this.options.logger?.warn({ err, aggregate: key }, 'outbox delivery failed; will retry');

@@ -371,46 +371,29 @@ export function renderMarkdown(report: BenchReport): string {
       : c.settleMs === undefined
         ? `not settled (${c.unsettled} left)`
         : `${ms(c.settleMs)} ms (tickets ${ms(c.ticketsMs)}, replica ${ms(c.replicaMs)})${c.non2xx > 0 ? ` ⚠ ${c.non2xx} non-2xx` : ''}`;
-  out.push(
+  const oneRow = (title: string, figure: string, current: string, baseline: string, r: number | undefined) => {
+    out.push(title, '', table(['figure', 'current', 'baseline', 'ratio'], [[figure, current, hasBaseline ? baseline : '—', times(r)]]), '');
+  };
+  oneRow(
     `## Settle (burst of ${s.current?.orders ?? '?'} POST /api/orders, 50 concurrent → every event applied on both sides; time after the last response)`,
+    'settle time',
+    settleText(s.current),
+    settleText(s.baseline),
+    ratio(s.current?.settleMs, s.baseline?.settleMs),
   );
-  out.push('');
-  out.push(
-    table(
-      ['figure', 'current', 'baseline', 'ratio'],
-      [
-        [
-          'settle time',
-          settleText(s.current),
-          hasBaseline ? settleText(s.baseline) : '—',
-          times(ratio(s.current?.settleMs, s.baseline?.settleMs)),
-        ],
-      ],
-    ),
-  );
-  out.push('');
 
   const o = report.outOfOrder;
   const oooText = (c: OutOfOrderCell | undefined) =>
     !c
       ? '—'
       : `${ms(c.afterGapMs)} ms (max ${ms(c.afterGapMaxMs)}; ${ms(c.afterV2Ms)} ms after v2 was stored)${c.failed > 0 ? ` ⚠ ${c.failed} never applied` : ''}`;
-  out.push('## Out-of-order recovery (ticket:updated v2 published before v1: time from v1 stored to v2 in the replica; median)');
-  out.push('');
-  out.push(
-    table(
-      ['figure', 'current', 'baseline', 'ratio'],
-      [
-        [
-          'v2 applied after the gap filled',
-          oooText(o.current),
-          hasBaseline ? oooText(o.baseline) : '—',
-          times(ratio(o.current?.afterGapMs, o.baseline?.afterGapMs)),
-        ],
-      ],
-    ),
+  oneRow(
+    '## Out-of-order recovery (ticket:updated v2 published before v1: time from v1 stored to v2 in the replica; median)',
+    'v2 applied after the gap filled',
+    oooText(o.current),
+    oooText(o.baseline),
+    ratio(o.current?.afterGapMs, o.baseline?.afterGapMs),
   );
-  out.push('');
 
   const p = report.pubsub;
   out.push(`## Publisher / Listener vs raw @nats-io/jetstream (${p.events.toLocaleString('en-US')} events; events/s, medians)`);
