@@ -234,6 +234,38 @@ describe.each<TransportKind>(['jetstream', 'stan'])('transport conformance on %s
     expect(letter).toMatchObject({ deliveryCount: 3, reason: expect.stringMatching(/always broken/) });
   });
 
+  it('When events of several aggregates arrive, then different aggregates are handled at once, each one in order, and stop waits for every one in hand', async () => {
+    bus = await isolatedBus(kind, 1);
+    const started: string[] = [];
+    const inHand = new Set<string>();
+    let most = 0;
+    let sameAggregateOverlap = false;
+    const subscription = await new TestListener(bus.transports[0], 'orders-service', async (data, msg) => {
+      if ([...inHand].some((key) => key.startsWith(`${data.id}@`))) sameAggregateOverlap = true;
+      const key = `${data.id}@${data.version}`;
+      started.push(key);
+      inHand.add(key);
+      most = Math.max(most, inHand.size);
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      inHand.delete(key);
+      msg.ack();
+    }).listen();
+
+    // Four aggregates, versions 0..4 of each, interleaved on the wire.
+    const publisher = new TicketCreatedPublisher(bus.transports[0]);
+    for (let version = 0; version < 5; version++) for (let n = 1; n <= 4; n++) await publisher.publish(ticket(n, version));
+    await waitFor(() => started.length >= 6, { description: 'the first deliveries' });
+    await subscription.stop();
+
+    expect(inHand.size).toBe(0); // stop resolved only once every message in hand was settled
+    expect(most).toBeGreaterThan(1);
+    expect(sameAggregateOverlap).toBe(false);
+    for (let n = 1; n <= 4; n++) {
+      const versions = started.filter((key) => key.startsWith(`ticket-${n}@`)).map((key) => Number(key.split('@')[1]));
+      expect(versions).toEqual([...versions].sort((a, b) => a - b));
+    }
+  });
+
   it('When a client closes, then a new process can connect with the same client id at once', async () => {
     bus = await isolatedBus(kind, 0);
     const first = await bus.connect('tickets-pod-0');

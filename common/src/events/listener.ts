@@ -1,3 +1,4 @@
+import { KeyedQueue } from '../keyed-queue';
 import type { Logger } from '../logger';
 import { decodeEvent, EventValidationError, payloadText } from './codec';
 import type { EventData } from './schemas';
@@ -28,6 +29,8 @@ export function retryDelayMs(deliveryCount: number): number {
  *   so the missing predecessor can arrive first) or settles the message itself with `ack()`/`nak()`.
  * - If it throws, the error is logged and the message redelivered after a back-off. On the last allowed
  *   delivery (a failure, or a gap that never filled) the message is dead-lettered instead.
+ * - Events of different aggregates are handled concurrently (up to `concurrency`); the events of one
+ *   aggregate (same `id`) one after another, in the order they arrived.
  * - Nothing a handler does can crash the process.
  */
 export abstract class Listener<S extends Subject> {
@@ -37,6 +40,9 @@ export abstract class Listener<S extends Subject> {
   protected ackWaitMs = 10_000;
   /** Bound on deliveries, including the naks that wait for a missing predecessor. */
   protected maxDeliver = 20;
+  /** Messages handled at once. One aggregate's events still run one at a time (see `handle`). */
+  protected concurrency = 32;
+  private readonly perAggregate = new KeyedQueue();
 
   constructor(
     protected readonly transport: EventTransport,
@@ -48,21 +54,36 @@ export abstract class Listener<S extends Subject> {
   listen(): Promise<Subscription> {
     return this.transport.subscribe(
       this.subject,
-      { queueGroup: this.queueGroup, ackWaitMs: this.ackWaitMs, maxDeliver: this.maxDeliver },
+      { queueGroup: this.queueGroup, ackWaitMs: this.ackWaitMs, maxDeliver: this.maxDeliver, concurrency: this.concurrency },
       (message) => this.handle(message),
     );
   }
 
-  private async handle(message: DeliveredMessage): Promise<void> {
+  /**
+   * Decodes at once (the transport hands messages over in arrival order), then queues the event behind the
+   * earlier events of the same aggregate, so their order is kept while other aggregates proceed.
+   */
+  private handle(message: DeliveredMessage): Promise<void> {
     let data: EventData<S>;
     try {
       data = decodeEvent(this.subject, message.data);
     } catch (err) {
       const reason = err instanceof EventValidationError ? err.reason : String(err);
-      await this.deadLetter(message, `invalid payload: ${reason}`);
-      return;
+      return this.deadLetter(message, `invalid payload: ${reason}`);
     }
+    return this.perAggregate.run(this.orderingKey(data), () => this.apply(data, message));
+  }
 
+  /**
+   * Events with the same key are handled one at a time, in arrival order. The default is the aggregate's
+   * id; a listener whose events all change another document may key by that document instead (a coarser
+   * key keeps every aggregate's order and saves the writes that would otherwise race for the document).
+   */
+  protected orderingKey(data: EventData<S>): string {
+    return data.id;
+  }
+
+  private async apply(data: EventData<S>, message: DeliveredMessage): Promise<void> {
     try {
       const result = await this.onMessage(data, {
         subject: message.subject,

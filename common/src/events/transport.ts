@@ -24,12 +24,18 @@ export interface SubscribeOptions {
   ackWaitMs: number;
   /** Upper bound on deliveries; the listener dead-letters a message on its last one. */
   maxDeliver: number;
+  /**
+   * How many deliveries the handler may hold at once (default 1). They are handed over in arrival order;
+   * a handler that takes more than one must keep whatever order it needs itself (the Listener keeps each
+   * aggregate's events in order).
+   */
+  concurrency?: number;
 }
 
 export type MessageHandler = (message: DeliveredMessage) => Promise<void>;
 
 export interface Subscription {
-  /** Stop taking new messages and wait for the one in flight to be settled. */
+  /** Stop taking new messages and wait for the ones in the handler's hands to be settled. */
   stop(): Promise<void>;
 }
 

@@ -18,6 +18,7 @@ import type {
   SubscribeOptions,
   Subscription,
 } from '../transport';
+import { InFlight } from './in-flight';
 import { SubjectMapping } from './subject-mapping';
 
 /** JetStream durations are nanoseconds. */
@@ -168,8 +169,11 @@ export class JetStreamTransport implements EventTransport {
     };
     await ensureConsumer();
 
+    const concurrency = options.concurrency ?? 1;
     const consume = async () => {
-      const consumed = await (await this.client.consumers.get(this.streamName, durable)).consume({ max_messages: PULL_BATCH });
+      const consumed = await (await this.client.consumers.get(this.streamName, durable)).consume({
+        max_messages: Math.max(PULL_BATCH, concurrency),
+      });
       // If the consumer disappears (deleted, or lost with the server's store), the client would keep pulling
       // from nothing; end the iterator instead so the loop below recreates it.
       void (async () => {
@@ -184,6 +188,7 @@ export class JetStreamTransport implements EventTransport {
     };
     let messages = await consume();
     let isStopping = false;
+    const inFlight = new InFlight(concurrency);
     const handleAll = async () => {
       for await (const m of messages) {
         if (isStopping) {
@@ -207,7 +212,8 @@ export class JetStreamTransport implements EventTransport {
           term: (reason) => settleOnce(() => m.term(reason)),
         };
         // The handler owns error handling (see Listener); this guard only keeps the loop alive.
-        await handler(delivered).catch(() => delivered.nak());
+        inFlight.offer(() => handler(delivered).catch(() => delivered.nak()));
+        await inFlight.vacancy();
       }
     };
     // The message iterator can end or throw while the server is away (restart, JetStream recovering the
@@ -220,6 +226,7 @@ export class JetStreamTransport implements EventTransport {
         } catch (err) {
           this.onError?.(err, `consumer ${durable} failed; consuming again`);
         }
+        await inFlight.drain();
         if (isStopping) return;
         await new Promise((resolve) => setTimeout(resolve, 1_000));
         if (isStopping) return;
@@ -235,7 +242,7 @@ export class JetStreamTransport implements EventTransport {
 
     const subscription: Subscription = {
       /**
-       * Unsubscribes, lets the handler finish the message it holds, and naks the ones already pulled into the
+       * Unsubscribes, lets the handler finish the messages it holds, and naks the ones already pulled into the
        * client's buffer (up to `PULL_BATCH`): `messages.stop()` alone would still yield each of them to the loop, which
        * would handle them all before returning. The unsubscribe goes out before those naks, so the server
        * sends them to another replica (or keeps them for the next one), not to this closed pull request.

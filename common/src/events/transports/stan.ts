@@ -9,6 +9,7 @@ import type {
   SubscribeOptions,
   Subscription,
 } from '../transport';
+import { InFlight } from './in-flight';
 import { SubjectMapping } from './subject-mapping';
 
 export interface StanTransportOptions {
@@ -108,23 +109,26 @@ export class StanTransport implements EventTransport {
   }
 
   async subscribe(subject: string, options: SubscribeOptions, handler: MessageHandler): Promise<Subscription> {
+    const concurrency = options.concurrency ?? 1;
     const subscriptionOptions = this.connection
       .subscriptionOptions()
       .setDeliverAllAvailable()
       .setManualAckMode(true)
       .setAckWait(Math.max(1_000, options.ackWaitMs))
-      .setMaxInFlight(32)
+      .setMaxInFlight(Math.max(32, concurrency))
       .setDurableName(options.queueGroup);
     const stanSubscription = this.connection.subscribe(this.subjects.toWire(subject), options.queueGroup, subscriptionOptions);
 
-    // Messages are handled one at a time, in arrival order, like the JetStream consumer loop. Listen before
-    // 'ready': the server may send the backlog (or a restarted member's redeliveries) in the same packet as
-    // the confirmation, and a message emitted with no listener waits a whole ackWait to come back.
-    let queue = Promise.resolve();
+    // Messages go to the handler in arrival order, up to `concurrency` at once, like the JetStream consumer
+    // loop. Listen before 'ready': the server may send the backlog (or a restarted member's redeliveries) in
+    // the same packet as the confirmation, and a message emitted with no listener waits a whole ackWait to
+    // come back.
+    const inFlight = new InFlight(concurrency);
     let isStopped = false;
     stanSubscription.on('message', (message: Message) => {
-      queue = queue.then(async () => {
-        if (isStopped) return; // unacked: see stop()
+      if (isStopped) return; // unacked: see stop()
+      inFlight.offer(async () => {
+        if (isStopped) return;
         const delivered = this.wrap(subject, message);
         await handler(delivered).catch(() => delivered.nak());
       });
@@ -136,14 +140,14 @@ export class StanTransport implements EventTransport {
 
     const subscription: Subscription = {
       /**
-       * Lets the handler finish the message it holds; the ones queued behind it (up to maxInFlight) are left
-       * unacked, as STAN has no nak. Closing the subscription makes the server hand them to the group's other
-       * members; with none left, they wait for the next member and come back at the latest after ackWait.
+       * Lets the handler finish the messages it holds; the ones queued behind them (up to maxInFlight) are
+       * left unacked, as STAN has no nak. Closing the subscription makes the server hand them to the group's
+       * other members; with none left, they wait for the next member and come back at the latest after ackWait.
        */
       stop: async () => {
         isStopped = true;
         this.subscriptions.delete(subscription);
-        await queue;
+        await inFlight.drain();
         await closeSubscription(stanSubscription);
       },
     };

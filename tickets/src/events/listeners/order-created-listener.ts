@@ -7,6 +7,11 @@ export class OrderCreatedListener extends Listener<typeof Subjects.OrderCreated>
   readonly subject = Subjects.OrderCreated;
   readonly queueGroup = QUEUE_GROUP;
 
+  /** Every order event changes its ticket: one ticket's order events run one at a time. */
+  protected override orderingKey(order: EventData<typeof Subjects.OrderCreated>): string {
+    return order.ticket.id;
+  }
+
   onMessage(order: EventData<typeof Subjects.OrderCreated>): Promise<ApplyResult> {
     return applyOrderEvent(order);
   }

@@ -7,6 +7,11 @@ export class OrderUpdatedListener extends Listener<typeof Subjects.OrderUpdated>
   readonly subject = Subjects.OrderUpdated;
   readonly queueGroup = QUEUE_GROUP;
 
+  /** Every order event changes its ticket: one ticket's order events run one at a time. */
+  protected override orderingKey(order: EventData<typeof Subjects.OrderUpdated>): string {
+    return order.ticket.id;
+  }
+
   onMessage(order: EventData<typeof Subjects.OrderUpdated>): Promise<ApplyResult> {
     return applyOrderEvent(order);
   }
