@@ -86,6 +86,37 @@ describe('conditional writes on the real server', () => {
     }
   });
 
+  it('When the relay removes the sent events of many aggregates in one write while each keeps appending, then none is lost', async () => {
+    const [bus] = await connectIsolated(1);
+    try {
+      const store = new AggregateStore(CounterModel);
+      const relay = new OutboxRelay([CounterModel], bus, { sweepIntervalMs: 0 });
+      store.attach(relay);
+      const aggregates = 20;
+      const versions = 8;
+      await Promise.all(
+        Array.from({ length: aggregates }, async () => {
+          const doc = new CounterModel({ title: 'x', version: 0 });
+          doc.pendingEvents = [event(doc._id, 0)];
+          await store.insert(doc);
+          for (let version = 1; version <= versions; version++) {
+            const updated = await store.update(
+              { _id: doc._id, version: version - 1 },
+              { $set: { version }, $push: { pendingEvents: event(doc._id, version) } },
+            );
+            expect(updated?.version).toBe(version);
+          }
+        }),
+      );
+      await relay.flush();
+
+      expect((await bus.manager.streams.info(bus.streamName)).state.messages).toBe(aggregates * (versions + 1));
+      expect(await relay.pendingCount()).toBe(0);
+    } finally {
+      await closeIsolated([bus]);
+    }
+  });
+
   it('When connected to the stack server, then the isolation matches it (process on FerretDB, server on MongoDB)', () => {
     expect(writeIsolation()).toBe(process.env.STACK_MONGO_KIND === 'ferretdb' ? 'process' : 'server');
   });
