@@ -189,11 +189,11 @@ async function main(options: BenchOptions, teardown: Teardown): Promise<BenchRep
         for (const other of targets) if (other !== target) pause(other);
         await resume(target);
         log(`${target.name}, ${sizeLabel(size)} tickets, round ${round} of ${rounds}`);
-        if (!warmed.has(target)) {
+        if (!warmed.has(target) && options.parts.has('http')) {
           await attempt(`${target.name} warm-up`, () => warmUp(httpBench, target, size));
           warmed.add(target);
         }
-        for (const row of httpRows(size)) {
+        for (const row of options.parts.has('http') ? httpRows(size) : []) {
           const run = await attempt(`${target.name} ${row.endpoint} ${row.route} c${row.connections} ${sizeLabel(size)}`, () =>
             runHttpRow(httpBench, target, row, round),
           );
@@ -202,7 +202,7 @@ async function main(options: BenchOptions, teardown: Teardown): Promise<BenchRep
             log(describeRun(run));
           }
         }
-        if (size === eventSize) {
+        if (size === eventSize && options.parts.has('events')) {
           const series = await attempt(`${target.name} convergence`, () => convergenceSeries(httpBench, target));
           if (series) {
             perTarget(raw.convergence, target).push(series);
@@ -239,7 +239,7 @@ async function main(options: BenchOptions, teardown: Teardown): Promise<BenchRep
 
   log(`pub/sub: ${options.pubsubEvents.toLocaleString('en-US')} events per measurement`);
   const apis = { current: loadCommon(current.root), baseline: baseline && loadCommon(baseline.root) };
-  for (let round = 1; round <= options.rounds; round++) {
+  for (let round = 1; round <= (options.parts.has('pubsub') ? options.rounds : 0); round++) {
     const record = async (what: string, into: number[], fn: () => Promise<number>) => {
       const value = await attempt(`pub/sub ${what}`, fn);
       if (value !== undefined) {
@@ -289,6 +289,7 @@ async function main(options: BenchOptions, teardown: Teardown): Promise<BenchRep
       'drain cap (s)': options.drainCapMs / 1000,
       'converge cap (s)': options.convergeCapMs / 1000,
     },
+    parts: [...options.parts],
     ...figures,
     warnings,
     errors,

@@ -2,6 +2,8 @@
 import type { BenchReport, HttpCell, HttpFigure } from './report';
 
 export interface GoalRow {
+  /** The bench part that measures it (`--only`). */
+  part: 'http' | 'events' | 'pubsub';
   goal: string;
   measured: string;
   /** Undefined when this run cannot tell (no baseline, or the figure was not measured). */
@@ -18,6 +20,7 @@ function ratioGoal(report: BenchReport, label: string, atLeast: number): GoalRow
   const f = figure(report, label);
   const r = f?.ratio;
   return {
+    part: 'http',
     goal: `${label}: ≥ ${atLeast}× the baseline's req/s`,
     measured:
       r === undefined
@@ -30,7 +33,8 @@ function ratioGoal(report: BenchReport, label: string, atLeast: number): GoalRow
 /** Each HTTP figure at the largest size against the same figure at the smallest: at least 80 % of its rate. */
 function sizeGoal(report: BenchReport): GoalRow {
   const sizes = [...new Set(report.http.map((f) => f.label.split(' · ').at(-1) ?? ''))];
-  if (sizes.length < 2) return { goal: 'every HTTP figure at 100k tickets within 20 % of 1k', measured: 'one data size in this run' };
+  if (sizes.length < 2)
+    return { part: 'http', goal: 'every HTTP figure at 100k tickets within 20 % of 1k', measured: 'one data size in this run' };
   const [small, large] = [sizes[0], sizes.at(-1)];
   const pairs: Array<{ label: string; share: number }> = [];
   for (const f of report.http) {
@@ -41,6 +45,7 @@ function sizeGoal(report: BenchReport): GoalRow {
   }
   const worst = pairs.sort((x, y) => x.share - y.share)[0];
   return {
+    part: 'http',
     goal: `every HTTP figure at ${large} tickets within 20 % of ${small} (req/s)`,
     measured: worst ? `lowest: ${worst.label} at ${fmt(worst.share * 100, 0)} % (${pairs.length} figures)` : '—',
     isMet: worst ? worst.share >= 0.8 : undefined,
@@ -49,6 +54,7 @@ function sizeGoal(report: BenchReport): GoalRow {
 
 function latencyGoal(label: string, cell: HttpCell | undefined, maxP99: number): GoalRow {
   return {
+    part: 'http',
     goal: `${label}: p99 ≤ ${maxP99} ms`,
     measured: cell?.p99 === undefined ? '—' : `${fmt(cell.p99, 0)} ms`,
     isMet: cell?.p99 === undefined ? undefined : cell.p99 <= maxP99,
@@ -74,28 +80,33 @@ export function goalRows(report: BenchReport): GoalRow[] {
     ratioGoal(report, 'GET /api/tickets · direct · c50 · 1k', 2),
     sizeGoal(report),
     {
+      part: 'events',
       goal: 'event convergence at 100/s: p99 < 50 ms',
       measured: convergence100?.p99 === undefined ? '—' : `${fmt(convergence100.p99, 0)} ms`,
       isMet: convergence100?.p99 === undefined ? undefined : convergence100.p99 < 50 && convergence100.unconverged === 0,
     },
     {
+      part: 'events',
       goal: `settle time after a burst of ${settle?.orders ?? 500} orders < 2 s`,
       measured:
         settle?.settleMs === undefined ? (settle ? `not settled (${settle.unsettled} left)` : '—') : `${fmt(settle.settleMs, 0)} ms`,
       isMet: settle ? settle.settleMs !== undefined && settle.settleMs < 2_000 : undefined,
     },
     {
+      part: 'events',
       goal: 'out-of-order recovery on JetStream < 1 s',
       measured:
         outOfOrder?.afterGapMs === undefined ? '—' : `${fmt(outOfOrder.afterGapMs, 0)} ms (max ${fmt(outOfOrder.afterGapMaxMs, 0)})`,
       isMet: outOfOrder ? outOfOrder.failed === 0 && (outOfOrder.afterGapMaxMs ?? Number.POSITIVE_INFINITY) < 1_000 : undefined,
     },
     {
+      part: 'pubsub',
       goal: 'Publisher ≥ 80 % of raw JetStream publish',
       measured: publishShare === undefined ? '—' : `${fmt(publishShare * 100, 0)} %`,
       isMet: publishShare === undefined ? undefined : publishShare >= 0.8,
     },
     {
+      part: 'pubsub',
       goal: 'Listener ≥ 80 % of raw JetStream consume',
       measured: consumeShare === undefined ? '—' : `${fmt(consumeShare * 100, 0)} %`,
       isMet: consumeShare === undefined ? undefined : consumeShare >= 0.8,
@@ -106,6 +117,7 @@ export function goalRows(report: BenchReport): GoalRow[] {
 export function renderGoals(report: BenchReport): string {
   const verdict = (row: GoalRow) => (row.isMet === undefined ? '—' : row.isMet ? 'met' : 'NOT met');
   const lines = ['## Targets', '', '| target | measured | verdict |', '| --- | --- | --- |'];
-  for (const row of goalRows(report)) lines.push(`| ${row.goal} | ${row.measured} | ${verdict(row)} |`);
+  for (const row of goalRows(report).filter((r) => report.parts.includes(r.part)))
+    lines.push(`| ${row.goal} | ${row.measured} | ${verdict(row)} |`);
   return lines.join('\n');
 }

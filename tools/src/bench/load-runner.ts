@@ -13,10 +13,12 @@ type RawRequest = autocannon.Request;
 
 /**
  * Rate mode: autocannon's limiter lets each connection send its quota at the start of every second, so
- * one instance turns "100/s" into one burst a second. We run `slices` instances, each with its share of
- * the rate, started 1/slices of a second apart: the requests arrive spread over the second.
+ * one instance turns "100/s" into one burst a second. We run up to `RATE_SLICES` instances, each with its
+ * share of the rate, started 1/slices of a second apart: at 100/s one request every 10 ms, as a steady
+ * stream of events would arrive (10 slices sent bursts of 10 at once every 100 ms, a peak rate ten times
+ * the nominal one).
  */
-const RATE_SLICES = 10;
+const RATE_SLICES = 100;
 
 async function runSpec(runId: number, spec: LoadSpec): Promise<LoadResult> {
   if (spec.overallRate) return runRated(runId, spec);

@@ -33,7 +33,12 @@ export interface BenchOptions {
   jsonFile?: string;
   /** Warm-up seconds per endpoint before the first round of each system (0: none). */
   warmupSec: number;
+  /** The parts measured (all by default); a partial report leaves the others' rows and targets out. */
+  parts: ReadonlySet<BenchPart>;
 }
+
+export const BENCH_PARTS = ['http', 'events', 'pubsub'] as const;
+export type BenchPart = (typeof BENCH_PARTS)[number];
 
 export const DEFAULT_BASELINE = '63ec4e2';
 
@@ -50,6 +55,7 @@ const USAGE = `Usage: npm run bench -- [options]
   --converge-cap <s>    longest wait for events in the convergence and settle figures (default 10, quick 30)
   --slow-ms <ms>        skip a row whose single probe request takes longer (default 2000, quick 10000)
   --json <file>         write the JSON report there instead of to .bench/ (the markdown is printed as always)
+  --only <list>         measure only some parts: http, events (convergence, settle, out-of-order), pubsub
   --help`;
 
 export function parseOptions(argv: readonly string[]): BenchOptions {
@@ -82,6 +88,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     'converge-cap',
     'slow-ms',
     'json',
+    'only',
   ]);
   for (const name of flags.keys()) if (!known.has(name)) throw new Error(`unknown option --${name}\n${USAGE}`);
 
@@ -103,6 +110,12 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     if (!Number.isInteger(n) || n < 100) throw new Error(`--sizes takes ticket counts >= 100, got "${s}"`);
     return n;
   });
+  const parts = new Set<BenchPart>();
+  for (const part of (text('only') ?? BENCH_PARTS.join(',')).split(',')) {
+    const name = part.trim();
+    if (!(BENCH_PARTS as readonly string[]).includes(name)) throw new Error(`--only takes ${BENCH_PARTS.join(', ')}; got "${name}"`);
+    parts.add(name as BenchPart);
+  }
   return {
     quick,
     baseline: baselineFlag === 'none' ? undefined : baselineFlag,
@@ -121,5 +134,6 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     slowMs: number('slow-ms', quick ? 10_000 : 2_000, 10),
     jsonFile: text('json'),
     warmupSec: quick ? 0 : 0.5,
+    parts,
   };
 }

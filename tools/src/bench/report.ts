@@ -120,6 +120,8 @@ export interface BenchReport {
   current: SystemInfo;
   baseline?: SystemInfo;
   settings: Record<string, string | number | boolean>;
+  /** The parts measured (`--only`); the others are left out of the markdown and the targets. */
+  parts: string[];
   http: HttpFigure[];
   convergence: { rates: ConvergenceFigure[]; maxSustainedRate: { current?: number; baseline?: number } };
   settle: { current?: SettleCell; baseline?: SettleCell };
@@ -305,7 +307,6 @@ function table(header: string[], rows: string[][]): string {
 }
 
 export function renderMarkdown(report: BenchReport): string {
-  const hasBaseline = report.baseline !== undefined;
   const out: string[] = [];
   out.push(`# Benchmark (${report.mode}) — ${report.generatedAt}`);
   out.push('');
@@ -324,6 +325,23 @@ export function renderMarkdown(report: BenchReport): string {
   out.push(renderGoals(report));
   out.push('');
 
+  const has = (part: string) => report.parts.includes(part);
+  if (has('http')) renderHttp(report, out);
+  if (has('events')) renderEvents(report, out);
+  if (has('pubsub')) renderPubSub(report, out);
+  if (has('http')) renderResources(report, out);
+  if (report.warnings.length > 0 || report.errors.length > 0) {
+    out.push('');
+    out.push('## Warnings and errors');
+    out.push('');
+    for (const w of report.warnings) out.push(`- ${w}`);
+    for (const e of report.errors) out.push(`- ERROR: ${e}`);
+  }
+  return `${out.join('\n')}\n`;
+}
+
+function renderHttp(report: BenchReport, out: string[]): void {
+  const hasBaseline = report.baseline !== undefined;
   out.push('## HTTP (autocannon; medians over the rounds; req/s · p50 / p99 latency; ratio = current / baseline req/s)');
   out.push('');
   out.push(
@@ -339,7 +357,10 @@ export function renderMarkdown(report: BenchReport): string {
     ),
   );
   out.push('');
+}
 
+function renderEvents(report: BenchReport, out: string[]): void {
+  const hasBaseline = report.baseline !== undefined;
   out.push("## Event convergence (POST /api/tickets at a fixed rate → ticket in orders' replica; p50 / p99 / max)");
   out.push('');
   const conv = report.convergence;
@@ -394,7 +415,9 @@ export function renderMarkdown(report: BenchReport): string {
     oooText(o.baseline),
     ratio(o.current?.afterGapMs, o.baseline?.afterGapMs),
   );
+}
 
+function renderPubSub(report: BenchReport, out: string[]): void {
   const p = report.pubsub;
   out.push(`## Publisher / Listener vs raw @nats-io/jetstream (${p.events.toLocaleString('en-US')} events; events/s, medians)`);
   out.push('');
@@ -422,7 +445,10 @@ export function renderMarkdown(report: BenchReport): string {
     ),
   );
   out.push('');
+}
 
+function renderResources(report: BenchReport, out: string[]): void {
+  const hasBaseline = report.baseline !== undefined;
   const procs = report.resources.processes;
   out.push(`## Resources: CPU seconds per 1,000 requests during each run${hasBaseline ? ' (current / baseline)' : ''}`);
   out.push('');
@@ -451,12 +477,4 @@ export function renderMarkdown(report: BenchReport): string {
       ]),
     ),
   );
-  if (report.warnings.length > 0 || report.errors.length > 0) {
-    out.push('');
-    out.push('## Warnings and errors');
-    out.push('');
-    for (const w of report.warnings) out.push(`- ${w}`);
-    for (const e of report.errors) out.push(`- ERROR: ${e}`);
-  }
-  return `${out.join('\n')}\n`;
 }

@@ -90,7 +90,7 @@ async function startFerretDb(dir: string, log: StackLog): Promise<MongoServer> {
     command: binary,
     args: [
       '--handler=sqlite',
-      `--sqlite-url=file:${dataDir}/`,
+      `--sqlite-url=file:${dataDir}/?_pragma=synchronous(normal)`,
       `--listen-addr=127.0.0.1:${port}`,
       `--debug-addr=127.0.0.1:${debugPort}`,
       `--state-dir=${dataDir}`,
