@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { SERVICES } from '@ticketing/tools/system';
 import { repoRoot } from './manifests';
@@ -30,37 +31,127 @@ function stagesOf(instructions: Instruction[]): Instruction[][] {
   }, []);
 }
 
-/** The service images: built in one stage, run from a second with only production dependencies, as non-root. */
-describe('Service Dockerfiles', () => {
-  const read = (file: string) => readFileSync(path.join(repoRoot, file), 'utf8');
-
-  it.each(SERVICES.map((s) => s.name))(
-    'When the %s image is built, then it compiles in one stage and runs from a second, pinned base',
-    (name) => {
-      const stages = stagesOf(parseDockerfile(read(`${name}/Dockerfile`)));
-      expect(stages.length).toBeGreaterThanOrEqual(2);
-      const aliases = stages.map(([from]) => /\bAS\s+(\S+)$/i.exec(from.args)?.[1]?.toLowerCase());
-      const bases = stages.map(([from]) => from.args.split(/\s+/).find((word) => !word.startsWith('--')) ?? '');
-      for (const base of bases) {
-        if (aliases.includes(base.toLowerCase())) continue; // an earlier stage
-        const tag = /^[^@]+:([^/:@]+)$/.exec(base)?.[1];
-        expect({ base, isPinned: /@sha256:[0-9a-f]{64}$/.test(base) || (tag !== undefined && tag !== 'latest') }).toEqual({
-          base,
-          isPinned: true,
-        });
+/**
+ * The stages as a build with these `--build-arg`s sees them: `$NAME` and `${NAME}` take the value once the
+ * stage has declared `ARG NAME`, and stay as written where it has not, as in the build. (RUN gets the value
+ * from its shell rather than from the builder; the command that runs is the same.)
+ */
+function withBuildArgs(stages: Instruction[][], buildArgs: Record<string, string>): Instruction[][] {
+  return stages.map((stage) => {
+    const declared = new Map<string, string>();
+    return stage.map((instruction) => {
+      if (instruction.keyword === 'ARG') {
+        const [name, fallback] = instruction.args.split('=');
+        declared.set(name, buildArgs[name] ?? fallback ?? '');
+        return instruction;
       }
-      // Same Node in the stage that installs and compiles and the one that runs.
-      expect(new Set(bases.filter((base) => !aliases.includes(base.toLowerCase()))).size).toBe(1);
-      const build = stages.slice(0, -1).flat();
-      expect(build.some((i) => i.keyword === 'RUN' && new RegExp(`\\btsc -b ${name}\\b`).test(i.args))).toBe(true);
+      const args = instruction.args.replace(
+        /\$\{(\w+)\}|\$(\w+)/g,
+        (reference, braced?: string, bare?: string) => declared.get(braced ?? bare ?? '') ?? reference,
+      );
+      return { ...instruction, args };
+    });
+  });
+}
+
+const usesService = (instruction: Instruction) => /\$\{?SERVICE\b/.test(instruction.args);
+
+/** The workspaces an `npm install` instruction names with `--workspace`, in order. */
+const workspacesOf = (install: Instruction | undefined) => [...(install?.args ?? '').matchAll(/--workspace[= ](\S+)/g)].map((m) => m[1]);
+
+/**
+ * The service images, all from the one Dockerfile at the root with SERVICE naming the workspace: built in one
+ * stage, run from a second with only production dependencies, as non-root.
+ */
+describe('The service Dockerfile', () => {
+  const read = (file: string) => readFileSync(path.join(repoRoot, file), 'utf8');
+  const names = SERVICES.map((s) => s.name);
+  const stages = stagesOf(parseDockerfile(read('Dockerfile')));
+  const imageOf = (name: string) => withBuildArgs(stages, { SERVICE: name });
+
+  it('When a service image is built, then it comes from the root Dockerfile and no service keeps one of its own', () => {
+    expect(existsSync(path.join(repoRoot, 'Dockerfile'))).toBe(true);
+    expect(names.filter((name) => existsSync(path.join(repoRoot, name, 'Dockerfile')))).toEqual([]);
+  });
+
+  it('When SERVICE is missing or names no service, then the first stage stops before copying anything and says what it expects', () => {
+    const [build] = stages;
+    const firstCopy = build.findIndex((i) => i.keyword === 'COPY');
+    const guard = build.slice(0, firstCopy).find((i) => i.keyword === 'RUN' && usesService(i));
+    expect(guard).toBeDefined();
+    // No default: with one, a build that forgets the argument would quietly build that service.
+    const declarations = stages.flat().filter((i) => i.keyword === 'ARG' && /^SERVICE\b/.test(i.args));
+    expect(declarations.map((i) => i.args)).toEqual(declarations.map(() => 'SERVICE'));
+
+    // The guard runs as the build would run it: `/bin/sh -c` with the build argument in the environment.
+    const run = (service: string | undefined) =>
+      spawnSync('/bin/sh', ['-c', guard?.args ?? 'exit 99'], {
+        env: { PATH: process.env.PATH, ...(service === undefined ? {} : { SERVICE: service }) },
+        encoding: 'utf8',
+      });
+    for (const name of names) expect({ name, status: run(name).status }).toEqual({ name, status: 0 });
+    for (const wrong of [undefined, '', 'common', 'tools', 'Auth', 'auth ']) {
+      const { status, stderr } = run(wrong);
+      expect({ wrong, hasFailed: status !== 0 && status !== null }).toEqual({ wrong, hasFailed: true });
+      for (const word of ['SERVICE', ...names]) expect(stderr).toContain(word);
+    }
+  });
+
+  it('When a stage uses SERVICE, then it declares the argument itself first (an ARG does not carry over into the next stage)', () => {
+    for (const [index, stage] of stages.entries()) {
+      const firstUse = stage.findIndex((i) => i.keyword !== 'ARG' && usesService(i));
+      if (firstUse === -1) continue;
+      const declaration = stage.findIndex((i) => i.keyword === 'ARG' && /^SERVICE\b/.test(i.args));
+      expect({ stage: index, isDeclaredBeforeUse: declaration !== -1 && declaration < firstUse }).toEqual({
+        stage: index,
+        isDeclaredBeforeUse: true,
+      });
+    }
+  });
+
+  it.each(names)('When the %s image is built, then it compiles in one stage and runs from a second, pinned base', (name) => {
+    const image = imageOf(name);
+    expect(image.length).toBeGreaterThanOrEqual(2);
+    const aliases = image.map(([from]) => /\bAS\s+(\S+)$/i.exec(from.args)?.[1]?.toLowerCase());
+    const bases = image.map(([from]) => from.args.split(/\s+/).find((word) => !word.startsWith('--')) ?? '');
+    for (const base of bases) {
+      if (aliases.includes(base.toLowerCase())) continue; // an earlier stage
+      const tag = /^[^@]+:([^/:@]+)$/.exec(base)?.[1];
+      expect({ base, isPinned: /@sha256:[0-9a-f]{64}$/.test(base) || (tag !== undefined && tag !== 'latest') }).toEqual({
+        base,
+        isPinned: true,
+      });
+    }
+    // Same Node in the stage that installs and compiles and the one that runs.
+    expect(new Set(bases.filter((base) => !aliases.includes(base.toLowerCase()))).size).toBe(1);
+    const build = image.slice(0, -1).flat();
+    expect(build.some((i) => i.keyword === 'RUN' && new RegExp(`\\btsc -b ${name}$`).test(i.args))).toBe(true);
+  });
+
+  it.each(names)(
+    'When the %s image is built, then its dependencies are installed from the manifests before the sources are copied',
+    (name) => {
+      const [build] = imageOf(name);
+      const at = (isIt: (i: Instruction) => boolean) => build.findIndex(isIt);
+      const install = build.find((i) => i.keyword === 'RUN' && /\bnpm (install|ci)\b/.test(i.args));
+      // The root's devDependencies bring tsc; common and the one service are the workspaces it compiles.
+      expect(install?.args).toMatch(/--include-workspace-root\b/);
+      expect(workspacesOf(install)).toEqual(['common', name]);
+      const order = [
+        at((i) => i.keyword === 'COPY' && i.args === `${name}/package.json ${name}/`),
+        at((i) => i === install),
+        at((i) => i.keyword === 'COPY' && i.args === `${name}/ ${name}/`),
+        at((i) => i.keyword === 'RUN' && new RegExp(`\\btsc -b ${name}$`).test(i.args)),
+      ];
+      expect(order).not.toContain(-1);
+      expect([...order].sort((a, b) => a - b)).toEqual(order);
     },
   );
 
-  it.each(SERVICES.map((s) => s.name))(
+  it.each(names)(
     "When the %s image runs, then it is `npm start`'s command, as a non-root user, with production dependencies only",
     (name) => {
-      const text = read(`${name}/Dockerfile`);
-      const final = stagesOf(parseDockerfile(text)).at(-1) ?? [];
+      const final = imageOf(name).at(-1) ?? [];
       const last = (keyword: string) => final.filter((i) => i.keyword === keyword).at(-1)?.args;
       const start = (JSON.parse(read(`${name}/package.json`)) as { scripts: { start: string } }).scripts.start;
 
@@ -73,16 +164,14 @@ describe('Service Dockerfiles', () => {
       expect(final.some((i) => i.keyword === 'ENV' && /\bNODE_ENV=production\b/.test(i.args))).toBe(true);
       const installs = final.filter((i) => i.keyword === 'RUN' && /\bnpm (install|ci)\b/.test(i.args));
       expect(installs.length).toBeGreaterThan(0);
-      for (const install of installs) expect(install.args).toMatch(/--omit=dev\b/);
-      expect(final.some((i) => i.keyword === 'COPY' && i.args.startsWith('--from=') && i.args.includes(`${name}/dist`))).toBe(true);
-      expect(text).not.toMatch(/\b(ts-node|tsx)\b/);
+      for (const install of installs) {
+        expect(install.args).toMatch(/--omit=dev\b/);
+        expect(workspacesOf(install)).toEqual(['common', name]);
+      }
+      expect(final.some((i) => i.keyword === 'COPY' && i.args.startsWith('--from=') && i.args.endsWith(` ${name}/dist`))).toBe(true);
+      expect(read('Dockerfile')).not.toMatch(/\b(ts-node|tsx)\b/);
     },
   );
-
-  it('When the three Dockerfiles are compared, then they differ only in the service name', () => {
-    const [first, ...others] = SERVICES.map(({ name }) => read(`${name}/Dockerfile`).replaceAll(name, '<service>'));
-    for (const other of others) expect(other).toBe(first);
-  });
 
   it('When the build context is sent, then dependencies, build output and build-info files stay out of it', () => {
     const ignored = read('.dockerignore')

@@ -59,7 +59,10 @@ export function loadManifests(file: string): LoadedManifest[] {
 
 export interface SkaffoldConfig {
   apiVersion: string;
-  build: { artifacts: Array<{ image: string; context?: string; docker?: { dockerfile?: string } }>; local?: { push?: boolean } };
+  build: {
+    artifacts: Array<{ image: string; context?: string; docker?: { dockerfile?: string; buildArgs?: Record<string, string> } }>;
+    local?: { push?: boolean };
+  };
   manifests: { rawYaml: string[] };
   deploy: { kubectl?: object };
   profiles?: Array<{ name: string; patches?: JsonPatch[]; [field: string]: unknown }>;

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { skaffoldSchemaPath } from '@ticketing/tools/stack/skaffold-schema';
 import { SERVICES } from '@ticketing/tools/system';
@@ -18,19 +18,22 @@ describe('skaffold.yaml', () => {
     expect(isValid ? [] : validate.errors?.map((e) => `${e.instancePath || '/'} ${e.message} ${JSON.stringify(e.params)}`)).toEqual([]);
   }, 180_000);
 
-  it('When skaffold builds, then each service has one artifact from its own Dockerfile with the repository root as context', () => {
+  it('When skaffold builds, then each service has one artifact from the root Dockerfile, its name as SERVICE and the repository root as context', () => {
     expect(config.build.local?.push).toBe(false);
     expect(config.deploy.kubectl).toBeDefined();
     expect(config.build.artifacts).toHaveLength(SERVICES.length);
     for (const { name } of SERVICES) {
       const artifact = config.build.artifacts.find((a) => a.image === `ticketing/${name}`);
-      expect({ name, context: artifact?.context, dockerfile: artifact?.docker?.dockerfile }).toEqual({
+      const { dockerfile, buildArgs } = artifact?.docker ?? {};
+      expect({ name, context: artifact?.context, dockerfile, buildArgs }).toEqual({
         name,
         context: '.',
-        dockerfile: `${name}/Dockerfile`,
+        dockerfile: 'Dockerfile',
+        buildArgs: { SERVICE: name },
       });
-      expect(existsSync(path.join(repoRoot, `${name}/Dockerfile`))).toBe(true);
     }
+    // The argument skaffold passes is the one the Dockerfile declares.
+    expect(readFileSync(path.join(repoRoot, 'Dockerfile'), 'utf8')).toMatch(/^ARG SERVICE$/m);
   });
 
   it('When any profile is deployed, then every built image runs in a Deployment', () => {
