@@ -11,7 +11,8 @@ module.exports = {
   modulePathIgnorePatterns: ['<rootDir>/.tools/', '<rootDir>/.bench/'],
   transform: { '^.+\\.ts$': 'ts-jest' },
   moduleNameMapper: {
-    '^@ticketing/common$': '<rootDir>/common/src/index.ts',
+    // The package's entry points (its `exports`), from source; nothing else of common is importable by name.
+    '^@ticketing/common/(errors|http|events|mongo|outbox)$': '<rootDir>/common/src/$1.ts',
     '^@ticketing/tools/(.*)$': '<rootDir>/tools/src/$1',
   },
   globalSetup: '<rootDir>/tools/dist/jest/global-setup.js',

@@ -1,4 +1,5 @@
-import { buildServiceApp, isMongoConnected, type Logger, type ServiceMetrics } from '@ticketing/common';
+import { buildServiceApp, type Logger, type ServiceMetrics } from '@ticketing/common/http';
+import { isMongoConnected } from '@ticketing/common/mongo';
 import type { Express } from 'express';
 import { currentUserRouter } from './routes/current-user';
 import { signinRouter } from './routes/signin';

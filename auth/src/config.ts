@@ -1,4 +1,4 @@
-import { envReader } from '@ticketing/common';
+import { envReader } from '@ticketing/common/http';
 
 export interface AuthConfig {
   port: number;

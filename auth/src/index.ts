@@ -1,4 +1,5 @@
-import { closeServer, connectMongo, runService, type ServiceContext, ServiceMetrics, startHttpServer } from '@ticketing/common';
+import { closeServer, runService, type ServiceContext, ServiceMetrics, startHttpServer } from '@ticketing/common/http';
+import { connectMongo } from '@ticketing/common/mongo';
 import { buildApp } from './app';
 import { type AuthConfig, loadConfig } from './config';
 import { User } from './models/user';

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createLogger } from '@ticketing/common';
+import { createLogger } from '@ticketing/common/http';
 import request from 'supertest';
 import { buildApp } from '../src/app';
 

@@ -1,4 +1,4 @@
-import { createLogger } from '@ticketing/common';
+import { createLogger } from '@ticketing/common/http';
 import { useTestDatabase } from '@ticketing/tools/testing/mongo';
 import request from 'supertest';
 import { buildApp } from '../src/app';

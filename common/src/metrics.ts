@@ -1,5 +1,3 @@
-import type { RequestHandler, Router } from 'express';
-import { Router as createRouter } from 'express';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { DeadLetter, EventTransport, MessageHandler, PublishOptions, SubscribeOptions } from './events/transport';
 
@@ -48,26 +46,6 @@ export class ServiceMetrics {
   }
 }
 
-/** Times every request; the route label is the matched pattern (`/api/tickets/:id`), never the raw URL. */
-export function httpMetrics(metrics: ServiceMetrics): RequestHandler {
-  return (req, res, next) => {
-    const stop = metrics.httpDuration.startTimer();
-    res.once('finish', () => {
-      const route = req.route ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
-      stop({ method: req.method, route, status: String(res.statusCode) });
-    });
-    next();
-  };
-}
-
-/** `GET /metrics` in the Prometheus text format. */
-export function metricsRouter(metrics: ServiceMetrics): Router {
-  return createRouter().get('/metrics', async (_req, res) => {
-    res.setHeader('content-type', metrics.registry.contentType);
-    res.end(await metrics.registry.metrics());
-  });
-}
-
 /** Wraps a transport so every publish, delivery, ack and dead letter is counted by subject. */
 export function instrumentTransport(transport: EventTransport, metrics: ServiceMetrics): EventTransport {
   return {
@@ -90,6 +68,7 @@ export function instrumentTransport(transport: EventTransport, metrics: ServiceM
           subject: message.subject,
           data: message.data,
           deliveryCount: message.deliveryCount,
+          trace: message.trace,
           ack: () => {
             message.ack();
             metrics.eventsAcked.inc({ subject });

@@ -3,11 +3,12 @@ import { createServer, type IncomingMessage, type RequestListener, type Server, 
 import express, { type Express, type Router } from 'express';
 import { ConfigError } from './config/env';
 import { createLogger, type Logger } from './logger';
-import { httpMetrics, metricsRouter, type ServiceMetrics } from './metrics';
+import type { ServiceMetrics } from './metrics';
 import { currentUser } from './middlewares/current-user';
 import { errorHandler, notFoundHandler } from './middlewares/error-handler';
 import { type HealthChecks, healthRouter } from './middlewares/health';
-import { requestLogger } from './middlewares/request-logger';
+import { httpMetrics, metricsRouter } from './middlewares/metrics';
+import { requestLogger, requestTrace } from './middlewares/request-logger';
 import { Shutdown, type ShutdownOptions } from './shutdown';
 
 export interface ServiceAppOptions {
@@ -23,7 +24,7 @@ export interface ServiceAppOptions {
 
 /**
  * The express app every service builds: a request id and a log line per request, metrics, JSON bodies up
- * to 100 kB, the current user from the session, health endpoints, the service's routes, then 404 and the
+ * to 100 kB, the request's trace made current (its events carry it), the current user from the session, health endpoints, the service's routes, then 404 and the
  * error handler. No listening, no connections.
  */
 export function buildServiceApp({ jwtKey, logger, metrics, prefix, health, routers }: ServiceAppOptions): Express {
@@ -38,6 +39,7 @@ export function buildServiceApp({ jwtKey, logger, metrics, prefix, health, route
     app.use(metricsRouter(metrics));
   }
   app.use(express.json({ limit: '100kb' }));
+  app.use(requestTrace);
   app.use(currentUser({ jwtKey }));
   app.use(healthRouter(prefix, health));
   for (const router of routers) app.use(router);
@@ -105,7 +107,9 @@ export interface ServiceContext {
  *
  * SIGTERM and SIGINT are handled from here on, also while `main` is still starting: the resources
  * registered so far are released (last first), start-up goes no further, and the process exits 0. A failure
- * to start is reported in one line; what was opened is released and the process exits 1.
+ * to start is reported in one line; what was opened is released and the process exits 1. An unhandled
+ * rejection or uncaught exception, at any time from here on, is logged (fatal, with its stack) and runs the
+ * same shutdown, exiting 1 so that the orchestrator restarts the process.
  */
 export function runService<C extends { logLevel?: string }>(
   name: string,

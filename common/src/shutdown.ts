@@ -21,7 +21,7 @@ export class ShutdownInProgressError extends Error {
   }
 }
 
-/** The shutdown that handles this process's SIGTERM and SIGINT (signals are process-wide: at most one). */
+/** The shutdown that handles this process's signals and faults (they are process-wide: at most one). */
 let signalOwner: Shutdown | undefined;
 
 /**
@@ -29,7 +29,8 @@ let signalOwner: Shutdown | undefined;
  * runs those steps last-registered first, so the order is the start-up order reversed: HTTP stops before
  * the listeners, the listeners before the outbox relay's last flush, the relay before NATS closes, NATS
  * before the database. Then the process exits: 0 when every step succeeded, 1 when one failed (the others
- * still run) or the whole took longer than `timeoutMs`.
+ * still run), the whole took longer than `timeoutMs`, or a fault (an unhandled rejection or uncaught
+ * exception, see `handleSignals`) caused the stop or came during it.
  *
  * A stop that begins while start-up is still running releases what is registered so far; whatever start-up
  * registers afterwards is released too, and `add` throws `ShutdownInProgressError` so start-up ends there.
@@ -37,6 +38,8 @@ let signalOwner: Shutdown | undefined;
 export class Shutdown {
   private readonly steps: ShutdownStep[] = [];
   private stopping?: Promise<void>;
+  /** A fault came while stopping: the process state is suspect, so the stop ends in exit 1. */
+  private hasFaulted = false;
 
   constructor(
     private readonly logger: Logger,
@@ -56,7 +59,12 @@ export class Shutdown {
   /**
    * Stops on the first SIGTERM or SIGINT. Later signals are logged and ignored: the stop is already bounded,
    * and `npm start`'s Ctrl-C reaches a service twice (SIGINT from the terminal, then SIGTERM from the
-   * launcher), which must not cut its shutdown short. Returns a function that removes the handlers.
+   * launcher), which must not cut its shutdown short.
+   *
+   * An unhandled rejection or uncaught exception is a bug that may have left the process inconsistent: it is
+   * logged with its stack, and the process stops like on SIGTERM but exits 1, so the orchestrator restarts it.
+   * A fault during the stop is logged and makes it exit 1, without starting over; if it leaves a step hanging,
+   * the `timeoutMs` bound still ends the process. Returns a function that removes the handlers.
    */
   handleSignals(): () => void {
     const onSignal = (signal: NodeJS.Signals) => {
@@ -66,17 +74,35 @@ export class Shutdown {
       }
       void this.stop(signal);
     };
+    const onFault = (fault: string, err: unknown) => {
+      if (this.isStopping) {
+        this.hasFaulted = true;
+        this.logger.error({ err }, `${fault} while shutting down`);
+        return;
+      }
+      this.logger.fatal({ err }, fault);
+      void this.stop(fault, 1);
+    };
+    const onRejection = (reason: unknown) => onFault('unhandled rejection', reason);
+    const onException = (err: Error) => onFault('uncaught exception', err);
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
+    process.on('unhandledRejection', onRejection);
+    process.on('uncaughtException', onException);
     signalOwner = this;
     return () => {
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);
+      process.off('unhandledRejection', onRejection);
+      process.off('uncaughtException', onException);
       if (signalOwner === this) signalOwner = undefined;
     };
   }
 
-  /** Runs the steps and exits (`exitCode` when they all succeed, else 1). Calling it again joins the stop in progress. */
+  /**
+   * Runs the steps and exits (`exitCode` when they all succeed and no fault came meanwhile, else 1). Calling it
+   * again joins the stop in progress.
+   */
   stop(reason: string, exitCode = 0): Promise<void> {
     this.stopping ??= this.runSteps(reason, exitCode);
     return this.stopping;
@@ -112,7 +138,7 @@ export class Shutdown {
       }
     }
     clearTimeout(timer);
-    const code = hasFailed ? 1 : exitCode;
+    const code = hasFailed || this.hasFaulted ? 1 : exitCode;
     this.logger.info({ elapsedMs: Date.now() - startedAt, exitCode: code }, 'stopped');
     exitOnce(code);
   }
@@ -121,7 +147,8 @@ export class Shutdown {
 /**
  * For a process whose resources are all in place at once: on SIGTERM or SIGINT, runs `steps` in the order
  * given (stop HTTP, drain consumers, close NATS and the DB…) within `timeoutMs`, then exits 0 (1 on a
- * failure or timeout). Inside `runService`, the steps join the service's own shutdown instead.
+ * failure or timeout); on an unhandled rejection or uncaught exception, the same with exit 1. Inside
+ * `runService`, the steps join the service's own shutdown instead.
  */
 export function handleShutdown(steps: ShutdownStep[], logger: Logger, timeoutMs = 10_000): Shutdown {
   const shutdown = signalOwner ?? new Shutdown(logger, { timeoutMs });

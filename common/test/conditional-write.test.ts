@@ -1,13 +1,6 @@
-import {
-  AggregateStore,
-  OutboxRelay,
-  outboxPlugin,
-  type PendingEvent,
-  pendingEvent,
-  Subjects,
-  updateIfMatches,
-  writeIsolation,
-} from '@ticketing/common';
+import { Subjects } from '@ticketing/common/events';
+import { updateIfMatches, writeIsolation } from '@ticketing/common/mongo';
+import { AggregateStore, OutboxRelay, outboxPlugin, type PendingEvent, pendingEvent } from '@ticketing/common/outbox';
 import { useTestDatabase } from '@ticketing/tools/testing/mongo';
 import { closeIsolated, connectIsolated } from '@ticketing/tools/testing/nats';
 import { model, Schema, Types } from 'mongoose';

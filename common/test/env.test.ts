@@ -1,4 +1,4 @@
-import { ConfigError, envReader } from '@ticketing/common';
+import { ConfigError, envReader } from '@ticketing/common/http';
 
 describe('envReader', () => {
   it('When a required variable is missing, then the error names it', () => {

@@ -1,4 +1,5 @@
-import { BadRequestError, createLogger, currentUser, errorHandler, notFoundHandler, requireAuth } from '@ticketing/common';
+import { BadRequestError } from '@ticketing/common/errors';
+import { createLogger, currentUser, errorHandler, notFoundHandler, requireAuth } from '@ticketing/common/http';
 import express from 'express';
 import request from 'supertest';
 

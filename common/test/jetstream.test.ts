@@ -1,4 +1,4 @@
-import { type EventData, type JetStreamTransport, Listener, Publisher, Subjects, versionVerdict } from '@ticketing/common';
+import { type EventData, type JetStreamTransport, Listener, Publisher, Subjects, versionVerdict } from '@ticketing/common/events';
 import { closeIsolated, connectIsolated } from '@ticketing/tools/testing/nats';
 import { waitFor } from '@ticketing/tools/testing/wait-for';
 

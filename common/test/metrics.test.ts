@@ -1,20 +1,11 @@
-import {
-  BadRequestError,
-  buildServiceApp,
-  createLogger,
-  type EventData,
-  type EventTransport,
-  instrumentTransport,
-  Listener,
-  type MessageContext,
-  Publisher,
-  ServiceMetrics,
-  Subjects,
-} from '@ticketing/common';
+import { BadRequestError } from '@ticketing/common/errors';
+import { type EventData, type EventTransport, Listener, type MessageContext, Publisher, Subjects } from '@ticketing/common/events';
+import { buildServiceApp, createLogger, ServiceMetrics } from '@ticketing/common/http';
 import { closeIsolated, connectIsolated } from '@ticketing/tools/testing/nats';
 import { waitFor } from '@ticketing/tools/testing/wait-for';
 import { Router } from 'express';
 import request from 'supertest';
+import { instrumentTransport } from '../src/metrics';
 
 /** The value of one sample in Prometheus text output, or undefined. */
 function sample(text: string, name: string, labels: Record<string, string>): number | undefined {

@@ -1,4 +1,5 @@
-import { canTransition, EXPIRING_STATUSES, HOLDING_STATUSES, ORDER_STATUSES, OrderStatus } from '@ticketing/common';
+import { canTransition, EXPIRING_STATUSES, ORDER_STATUSES, OrderStatus } from '@ticketing/common/events';
+import { HOLDING_STATUSES } from '../src/events/order-status';
 
 describe('the order lifecycle', () => {
   const allowed = [

@@ -1,18 +1,11 @@
-import {
-  type EventTransport,
-  type JetStreamTransport,
-  OutboxRelay,
-  type PendingEvent,
-  pendingEvent,
-  pendingEventsField,
-  Subjects,
-  type TicketEventData,
-} from '@ticketing/common';
+import { type EventTransport, type JetStreamTransport, Subjects, type TicketEventData } from '@ticketing/common/events';
+import { OutboxRelay, type PendingEvent, pendingEvent } from '@ticketing/common/outbox';
 import { isolatedBus } from '@ticketing/tools/testing/bus';
 import { useTestDatabase } from '@ticketing/tools/testing/mongo';
 import { closeIsolated, connectIsolated } from '@ticketing/tools/testing/nats';
 import { waitFor } from '@ticketing/tools/testing/wait-for';
 import { model, Schema, Types } from 'mongoose';
+import { pendingEventsField } from '../src/events/outbox';
 
 /** An aggregate with an outbox, shaped like the services' tickets and orders. */
 const Aggregate = model(

@@ -1,9 +1,12 @@
 /**
- * The package as npm would publish it: packs common, installs the tarball into a fresh project outside the
- * monorepo (so nothing resolves through the workspace) and uses it from a strict TypeScript consumer and
- * from the README's samples. Needs the npm registry or npm's cache; no NATS or Mongo server.
+ * The package as npm would publish it: packs common, installs the tarball into fresh projects outside the
+ * monorepo (so nothing resolves through the workspace) and uses it from strict TypeScript consumers and
+ * from the README's samples: one project with every optional peer, one with express only (the `/errors`
+ * and `/http` entry points need neither mongoose nor NATS). Needs the npm registry or npm's cache; no NATS
+ * or Mongo server.
  */
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -12,14 +15,23 @@ const repoRoot = path.resolve(__dirname, '../..');
 const commonDir = path.join(repoRoot, 'common');
 const SETUP_TIMEOUT_MS = 240_000;
 
-/** What the consumer installs next to the tarball: the peers and a TypeScript toolchain, pinned. */
+/** The package's entry points, as its `exports` must list them (besides `./package.json`). */
+const ENTRY_POINTS = ['errors', 'http', 'events', 'mongo', 'outbox'];
+
+/** The optional peers that only `/events`, `/mongo` and `/outbox` need. */
+const DATABASE_AND_NATS_PEERS = ['mongoose', '@nats-io/jetstream', '@nats-io/transport-node', 'node-nats-streaming'];
+
+/** What a web-only consumer installs next to the tarball: express and a TypeScript toolchain, pinned. */
+const HTTP_ONLY_DEPENDENCIES = ['express@5.1.0', 'typescript@5.9.3', '@types/express@5.0.6', '@types/node@20'];
+
+/** What the full consumer installs next to the tarball: every optional peer as well, pinned. */
 const CONSUMER_DEPENDENCIES = [
-  'express@5.1.0',
+  ...HTTP_ONLY_DEPENDENCIES,
   'mongoose@8.24.10',
+  '@nats-io/jetstream@3.4.0',
+  '@nats-io/transport-node@3.4.0',
+  'node-nats-streaming@0.3.2',
   'zod@4.6.7',
-  'typescript@5.9.3',
-  '@types/express@5.0.6',
-  '@types/node@20',
 ];
 
 /**
@@ -45,37 +57,39 @@ function run(command: string, args: string[], cwd: string, timeoutMs = 120_000):
   });
 }
 
+/** An HS256 token as auth issues it, signed without a JWT library (source shared by the consumers). */
+const BEARER_TS = `
+function bearer(payload: object, key: string): string {
+  const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const unsigned = \`\${part({ alg: 'HS256', typ: 'JWT' })}.\${part(payload)}\`;
+  return \`Bearer \${unsigned}.\${createHmac('sha256', key).update(unsigned).digest('base64url')}\`;
+}
+`;
+
 /** A consumer written the way a service would use the package, with no event bus: an in-memory transport. */
 const CONSUMER_TS = `
 import { createHmac } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import { BadRequestError, NotAuthorizedError, NotFoundError } from '@ticketing/common/errors';
 import {
   type ApplyResult,
-  BadRequestError,
-  createLogger,
-  currentUser,
   type DeadLetter,
   type EventData,
   type EventTransport,
   EventValidationError,
-  errorHandler,
   Listener,
   type MessageContext,
   type MessageHandler,
-  NotAuthorizedError,
-  NotFoundError,
-  notFoundHandler,
   type OrderCreatedEvent,
   OrderStatus,
   type PublishOptions,
   Publisher,
-  requireAuth,
   Subjects,
   type Subscription,
   type TicketCreatedEvent,
-  userOf,
   versionVerdict,
-} from '@ticketing/common';
+} from '@ticketing/common/events';
+import { createLogger, currentUser, errorHandler, notFoundHandler, requireAuth, userOf } from '@ticketing/common/http';
 import express from 'express';
 
 class MemoryTransport implements EventTransport {
@@ -127,13 +141,7 @@ class TicketCreatedListener extends Listener<typeof Subjects.TicketCreated> {
   }
 }
 
-/** An HS256 token as auth issues it, signed without a JWT library. */
-function bearer(payload: object, key: string): string {
-  const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  const unsigned = \`\${part({ alg: 'HS256', typ: 'JWT' })}.\${part(payload)}\`;
-  return \`Bearer \${unsigned}.\${createHmac('sha256', key).update(unsigned).digest('base64url')}\`;
-}
-
+${BEARER_TS}
 async function main(): Promise<void> {
   const jwtKey = 'consumer-secret-key-of-32-characters';
   const app = express();
@@ -217,6 +225,92 @@ main().catch((err: unknown) => {
 });
 `;
 
+/**
+ * A web service that uses only `/errors` and `/http`, installed without mongoose and without the NATS
+ * clients: it must compile (declarations included) and run, and it reports which of those peers it can see.
+ */
+const HTTP_ONLY_CONSUMER_TS = `
+import { createHmac } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { BadRequestError, HttpError, NotFoundError } from '@ticketing/common/errors';
+import { buildServiceApp, createLogger, currentUser, errorHandler, notFoundHandler, requireAuth, userOf } from '@ticketing/common/http';
+import express, { Router } from 'express';
+
+${BEARER_TS}
+const PEERS = ${JSON.stringify(DATABASE_AND_NATS_PEERS)};
+
+function isResolvable(name: string): boolean {
+  try {
+    require.resolve(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function serve(app: express.Express, calls: (call: (path: string, init?: RequestInit) => Promise<unknown>) => Promise<unknown>) {
+  const server = app.listen(0);
+  await new Promise<void>((resolve) => server.once('listening', resolve));
+  const base = \`http://127.0.0.1:\${(server.address() as AddressInfo).port}\`;
+  try {
+    return await calls(async (path, init) => {
+      const res = await fetch(\`\${base}\${path}\`, init);
+      return { status: res.status, body: (await res.json()) as unknown };
+    });
+  } finally {
+    server.close();
+    server.closeAllConnections();
+  }
+}
+
+async function main(): Promise<void> {
+  const jwtKey = 'consumer-secret-key-of-32-characters';
+  const logger = createLogger('web', 'silent');
+  const tickets = new Map<string, string>([['t1', 'u1']]);
+
+  // Assembled by hand from the middlewares.
+  const app = express();
+  app.use(express.json());
+  app.use(currentUser({ jwtKey }));
+  app.get('/api/me', requireAuth, (req, res) => {
+    res.json({ id: userOf(req).id });
+  });
+  app.post('/api/tickets', requireAuth, () => {
+    throw new BadRequestError('Title is required', 'title');
+  });
+  app.put('/api/tickets/:id', requireAuth, (req) => {
+    if (!tickets.has(String(req.params.id))) throw new NotFoundError('Ticket not found');
+    throw new HttpError(409, 'Ticket is reserved');
+  });
+  app.use(notFoundHandler);
+  app.use(errorHandler(logger));
+  const auth = { headers: { authorization: bearer({ id: 'u1', email: 'ann@example.com' }, jwtKey) } };
+  const assembled = await serve(app, async (call) => ({
+    unauthenticated: await call('/api/me'),
+    authenticated: await call('/api/me', auth),
+    badRequest: await call('/api/tickets', { method: 'POST', ...auth }),
+    notFound: await call('/api/tickets/t2', { method: 'PUT', ...auth }),
+    conflict: await call('/api/tickets/t1', { method: 'PUT', ...auth }),
+  }));
+
+  // The app every service builds, with its health endpoints.
+  const routes = Router().get('/api/web/ping', requireAuth, (_req, res) => {
+    res.json({ pong: true });
+  });
+  const built = await serve(
+    buildServiceApp({ jwtKey, logger, prefix: '/api/web', health: { cache: () => true }, routers: [routes] }),
+    async (call) => ({ ping: await call('/api/web/ping', auth), ready: await call('/api/web/readyz') }),
+  );
+
+  console.log(JSON.stringify({ assembled, built, resolvable: PEERS.filter(isResolvable) }));
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
+`;
+
 const CONSUMER_TSCONFIG = {
   compilerOptions: {
     strict: true,
@@ -233,34 +327,77 @@ const CONSUMER_TSCONFIG = {
   include: ['consumer.ts'],
 };
 
-/** The README's samples: type-checked only (they connect to servers when run). */
+/** The same project resolved the pre-`exports` way (`typesVersions` must lead it to the subpaths' types). */
+const NODE10_TSCONFIG = {
+  extends: './tsconfig.json',
+  compilerOptions: { module: 'commonjs', moduleResolution: 'node10', esModuleInterop: true, noEmit: true },
+};
+
+/** The README's samples and its list of the public API: type-checked only (the samples connect to servers when run). */
 const README_TSCONFIG = {
   extends: './tsconfig.json',
   compilerOptions: { noEmit: true },
   include: ['readme/*.mts'],
 };
 
-/** Loading the package must not open handles or register process handlers (no side effects on import). */
+/**
+ * Loading each entry point must not open handles or register process handlers (no side effects on import);
+ * the package root and its internal files are not importable.
+ */
 const REQUIRE_PROBE = `
 const handlers = () => ['SIGTERM', 'SIGINT', 'exit', 'uncaughtException', 'unhandledRejection'].map((e) => process.listenerCount(e));
+const errorCode = (id) => {
+  try {
+    require(id);
+    return 'loaded';
+  } catch (err) {
+    return err.code;
+  }
+};
 // Create the stdio handles first: a dependency touching process.stderr on load is not a side effect of ours.
 void process.stdout;
 void process.stderr;
 const before = { resources: process.getActiveResourcesInfo(), handlers: handlers() };
-const common = require('@ticketing/common');
+const loaded = Object.fromEntries(${JSON.stringify(ENTRY_POINTS)}.map((entry) => [entry, Object.keys(require('@ticketing/common/' + entry))]));
 const after = { resources: process.getActiveResourcesInfo(), handlers: handlers() };
-console.log(JSON.stringify({ before, after, exports: Object.keys(common).length }));
+const unexported = { root: errorCode('@ticketing/common'), internal: errorCode('@ticketing/common/dist/events/codec.js') };
+console.log(JSON.stringify({ before, after, exports: loaded, unexported }));
 `;
 
 const IMPORT_PROBE = `
-import { BadRequestError, Listener, requireAuth, Subjects } from '@ticketing/common';
+import { BadRequestError } from '@ticketing/common/errors';
+import { Listener, Subjects } from '@ticketing/common/events';
+import { requireAuth } from '@ticketing/common/http';
+import { connectMongo } from '@ticketing/common/mongo';
+import { pendingEvent } from '@ticketing/common/outbox';
 import pkg from '@ticketing/common/package.json' with { type: 'json' };
-console.log(JSON.stringify({ subject: Subjects.OrderCreated, status: new BadRequestError('x').statusCode, listener: typeof Listener, requireAuth: typeof requireAuth, version: pkg.version }));
+console.log(JSON.stringify({
+  subject: Subjects.OrderCreated,
+  status: new BadRequestError('x').statusCode,
+  listener: typeof Listener,
+  requireAuth: typeof requireAuth,
+  connectMongo: typeof connectMongo,
+  pendingEvent: typeof pendingEvent,
+  version: pkg.version,
+}));
 `;
 
 /** The \`\`\`ts blocks of the README, each compiled as its own ES module. */
 function readmeSamples(readme: string): string[] {
   return [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1]);
+}
+
+/**
+ * The README's "Public API" table: for each entry point (a row starting with its import path), the names in
+ * backticks on that row.
+ */
+function documentedApi(readme: string): Record<string, string[]> {
+  const section = readme.split(/^## /m).find((s) => s.startsWith('Public API')) ?? '';
+  const api: Record<string, string[]> = {};
+  for (const [, entry, names] of section.matchAll(/^\| `@ticketing\/common\/(\w+)` *\|(.*)$/gm)) {
+    api[entry] = [...names.matchAll(/`(\w+)/g)].map((m) => m[1]);
+  }
+  return api;
 }
 
 function lastJsonLine(stdout: string): unknown {
@@ -271,9 +408,19 @@ function lastJsonLine(stdout: string): unknown {
 describe('the published package', () => {
   let workDir: string;
   let projectDir: string;
+  let httpOnlyDir: string;
   let tarballFiles: string[];
   let consumerCompiled: Promise<string>;
   let readmeCompiled: Promise<string>;
+  let httpOnlyCompiled: Promise<string>;
+  let node10Compiled: Promise<string>;
+
+  /** A fresh project outside the monorepo with the tarball and `dependencies` installed. */
+  async function installProject(dir: string, tarball: string, dependencies: string[]): Promise<void> {
+    await mkdir(dir, { recursive: true });
+    await writeFile(path.join(dir, 'package.json'), JSON.stringify({ name: path.basename(dir), private: true, type: 'commonjs' }));
+    await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball, ...dependencies], dir, SETUP_TIMEOUT_MS);
+  }
 
   beforeAll(async () => {
     await run(process.execPath, [require.resolve('typescript/bin/tsc'), '-b', 'common'], repoRoot);
@@ -283,41 +430,57 @@ describe('the published package', () => {
       files: Array<{ path: string }>;
     }>;
     tarballFiles = pack.files.map((f) => f.path);
+    const tarball = path.join(workDir, pack.filename);
 
     projectDir = path.join(workDir, 'consumer');
-    await mkdir(path.join(projectDir, 'readme'), { recursive: true });
-    await writeFile(path.join(projectDir, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'commonjs' }));
-    await run(
-      'npm',
-      ['install', '--no-audit', '--no-fund', '--prefer-offline', path.join(workDir, pack.filename), ...CONSUMER_DEPENDENCIES],
-      projectDir,
-      SETUP_TIMEOUT_MS,
-    );
+    httpOnlyDir = path.join(workDir, 'http-only');
+    await Promise.all([
+      installProject(projectDir, tarball, CONSUMER_DEPENDENCIES),
+      installProject(httpOnlyDir, tarball, HTTP_ONLY_DEPENDENCIES),
+    ]);
 
+    await mkdir(path.join(projectDir, 'readme'));
     await writeFile(path.join(projectDir, 'tsconfig.json'), JSON.stringify(CONSUMER_TSCONFIG, null, 2));
     await writeFile(path.join(projectDir, 'tsconfig.readme.json'), JSON.stringify(README_TSCONFIG, null, 2));
     await writeFile(path.join(projectDir, 'consumer.ts'), CONSUMER_TS);
-    const samples = readmeSamples(await readFile(path.join(commonDir, 'README.md'), 'utf8'));
+    const readme = await readFile(path.join(commonDir, 'README.md'), 'utf8');
+    const samples = readmeSamples(readme);
     await Promise.all(samples.map((code, i) => writeFile(path.join(projectDir, 'readme', `sample-${i + 1}.mts`), code)));
+    // Every name the README's Public API lists, types included, is exported by its entry point.
+    const publicApi = Object.entries(documentedApi(readme)).map(
+      ([entry, names]) => `import { ${names.join(', ')} } from '@ticketing/common/${entry}';`,
+    );
+    await writeFile(path.join(projectDir, 'readme', 'public-api.mts'), `${publicApi.join('\n')}\n`);
     await writeFile(path.join(projectDir, 'require-probe.cjs'), REQUIRE_PROBE);
     await writeFile(path.join(projectDir, 'import-probe.mjs'), IMPORT_PROBE);
-    // Both compiles run side by side; the test that needs one awaits it and reports its errors.
-    const tsc = path.join(projectDir, 'node_modules/typescript/bin/tsc');
-    consumerCompiled = run(process.execPath, [tsc, '-p', 'tsconfig.json'], projectDir);
-    readmeCompiled = run(process.execPath, [tsc, '-p', 'tsconfig.readme.json'], projectDir);
-    for (const compile of [consumerCompiled, readmeCompiled]) compile.catch(() => undefined);
+    await writeFile(path.join(httpOnlyDir, 'tsconfig.json'), JSON.stringify(CONSUMER_TSCONFIG, null, 2));
+    await writeFile(path.join(httpOnlyDir, 'tsconfig.node10.json'), JSON.stringify(NODE10_TSCONFIG, null, 2));
+    await writeFile(path.join(httpOnlyDir, 'consumer.ts'), HTTP_ONLY_CONSUMER_TS);
+    // The compiles run side by side; the test that needs one awaits it and reports its errors.
+    const tsc = (dir: string, project: string) =>
+      run(process.execPath, [path.join(dir, 'node_modules/typescript/bin/tsc'), '-p', project], dir, 180_000);
+    consumerCompiled = tsc(projectDir, 'tsconfig.json');
+    readmeCompiled = tsc(projectDir, 'tsconfig.readme.json');
+    httpOnlyCompiled = tsc(httpOnlyDir, 'tsconfig.json');
+    node10Compiled = tsc(httpOnlyDir, 'tsconfig.node10.json');
+    for (const compile of [consumerCompiled, readmeCompiled, httpOnlyCompiled, node10Compiled]) compile.catch(() => undefined);
   }, SETUP_TIMEOUT_MS);
 
   afterAll(async () => {
-    await Promise.allSettled([consumerCompiled, readmeCompiled]);
+    await Promise.allSettled([consumerCompiled, readmeCompiled, httpOnlyCompiled, node10Compiled]);
     if (workDir) await rm(workDir, { recursive: true, force: true });
   });
 
-  it('When common is packed, then the tarball holds the entry point, its types, the docs and the sources of its maps, and no tests', () => {
-    expect(tarballFiles).toEqual(expect.arrayContaining(['package.json', 'README.md', 'CHANGELOG.md', 'dist/index.js', 'dist/index.d.ts']));
+  it('When common is packed, then the tarball holds the entry points, their types, the docs and the sources of its maps, and no tests', async () => {
+    const { exports } = JSON.parse(await readFile(path.join(commonDir, 'package.json'), 'utf8')) as { exports: Record<string, unknown> };
+    expect(Object.keys(exports)).toEqual([...ENTRY_POINTS.map((entry) => `./${entry}`), './package.json']);
+    const entryFiles = ENTRY_POINTS.flatMap((entry) => [`dist/${entry}.js`, `dist/${entry}.d.ts`]);
+    expect(tarballFiles).toEqual(expect.arrayContaining(['package.json', 'README.md', 'CHANGELOG.md', ...entryFiles]));
     expect(tarballFiles.filter((f) => /(^|\/)test\/|\.test\.[jt]s$|\.tsbuildinfo$|^(?!dist\/|src\/)[^/]+\//.test(f))).toEqual([]);
     for (const js of tarballFiles.filter((f) => f.endsWith('.js'))) {
-      expect(tarballFiles).toEqual(expect.arrayContaining([js.replace(/\.js$/, '.d.ts'), `${js}.map`]));
+      // Every compiled file has its types, its map and its source: no left-over output of a deleted module.
+      const source = js.replace(/^dist\//, 'src/').replace(/\.js$/, '.ts');
+      expect(tarballFiles).toEqual(expect.arrayContaining([js.replace(/\.js$/, '.d.ts'), `${js}.map`, source]));
     }
   });
 
@@ -363,18 +526,64 @@ describe('the published package', () => {
     // they take longer than jest's default 30 s.
   }, 120_000);
 
+  it('When a project installs the tarball with express only, then mongoose and the NATS clients are not installed, and a strict web service on /errors and /http compiles and works', async () => {
+    expect(DATABASE_AND_NATS_PEERS.filter((name) => existsSync(path.join(httpOnlyDir, 'node_modules', name)))).toEqual([]);
+    await httpOnlyCompiled;
+    const result = lastJsonLine(await run(process.execPath, ['out/consumer.js'], httpOnlyDir, 30_000));
+
+    const notAuthorized = { errors: [{ message: 'Not authorized' }] };
+    expect(result).toEqual({
+      assembled: {
+        unauthenticated: { status: 401, body: notAuthorized },
+        authenticated: { status: 200, body: { id: 'u1' } },
+        badRequest: { status: 400, body: { errors: [{ message: 'Title is required', field: 'title' }] } },
+        notFound: { status: 404, body: { errors: [{ message: 'Ticket not found' }] } },
+        conflict: { status: 409, body: { errors: [{ message: 'Ticket is reserved' }] } },
+      },
+      built: {
+        ping: { status: 200, body: { pong: true } },
+        ready: { status: 200, body: { status: 'ready', checks: { cache: true } } },
+      },
+      resolvable: [],
+    });
+    // The same project resolved without `exports` (moduleResolution node10) finds the subpaths' types too.
+    await expect(node10Compiled).resolves.toBeDefined();
+  }, 120_000);
+
   it("When the README's TypeScript samples are compiled against the installed package, then they type-check", async () => {
     // A failed compile names the sample file (readme/sample-<n>.mts, in README order) and the error.
     await expect(readmeCompiled).resolves.toBeDefined();
   }, 120_000);
 
-  it('When the package is required or imported, then it loads without opening handles or registering process handlers', async () => {
-    const required = lastJsonLine(await run(process.execPath, ['require-probe.cjs'], projectDir)) as Record<string, unknown>;
+  it('When each entry point is required or imported, then it loads without opening handles or registering process handlers, and only the entry points are importable', async () => {
+    const required = lastJsonLine(await run(process.execPath, ['require-probe.cjs'], projectDir)) as {
+      before: unknown;
+      after: unknown;
+      exports: Record<string, string[]>;
+      unexported: Record<string, string>;
+    };
     expect(required.after).toEqual(required.before);
-    expect(required.exports).toEqual(expect.any(Number));
+    expect(required.unexported).toEqual({ root: 'ERR_PACKAGE_PATH_NOT_EXPORTED', internal: 'ERR_PACKAGE_PATH_NOT_EXPORTED' });
+    // The README lists the public API: every name an entry point exports at run time is listed under it.
+    const documented = documentedApi(await readFile(path.join(commonDir, 'README.md'), 'utf8'));
+    expect(Object.keys(documented)).toEqual(ENTRY_POINTS);
+    for (const entry of ENTRY_POINTS) {
+      expect({ entry, undocumented: required.exports[entry].filter((name) => !documented[entry].includes(name)) }).toEqual({
+        entry,
+        undocumented: [],
+      });
+    }
 
     const imported = lastJsonLine(await run(process.execPath, ['import-probe.mjs'], projectDir));
     const { version } = JSON.parse(await readFile(path.join(commonDir, 'package.json'), 'utf8')) as { version: string };
-    expect(imported).toEqual({ subject: 'order:created', status: 400, listener: 'function', requireAuth: 'function', version });
+    expect(imported).toEqual({
+      subject: 'order:created',
+      status: 400,
+      listener: 'function',
+      requireAuth: 'function',
+      connectMongo: 'function',
+      pendingEvent: 'function',
+      version,
+    });
   });
 });

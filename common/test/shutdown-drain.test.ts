@@ -2,17 +2,16 @@ import {
   type DeliveredMessage,
   type EventTransport,
   type JetStreamTransport,
-  OutboxRelay,
-  pendingEvent,
-  pendingEventsField,
   Subjects,
   type TicketEventData,
-} from '@ticketing/common';
+} from '@ticketing/common/events';
+import { OutboxRelay, pendingEvent } from '@ticketing/common/outbox';
 import { type IsolatedBus, isolatedBus, type TransportKind } from '@ticketing/tools/testing/bus';
 import { useTestDatabase } from '@ticketing/tools/testing/mongo';
 import { closeIsolated, connectIsolated } from '@ticketing/tools/testing/nats';
 import { waitFor } from '@ticketing/tools/testing/wait-for';
 import { model, Schema, Types } from 'mongoose';
+import { pendingEventsField } from '../src/events/outbox';
 
 /**
  * What a stopping service does with the messages and events it holds, on the real servers: a listener

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import http, { type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { closeServer, Shutdown, ShutdownInProgressError, startHttpServer } from '@ticketing/common';
+import { closeServer, Shutdown, ShutdownInProgressError, startHttpServer } from '@ticketing/common/http';
 import { waitFor } from '@ticketing/tools/testing/wait-for';
 import pino from 'pino';
 

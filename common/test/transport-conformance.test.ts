@@ -1,4 +1,12 @@
-import { type EventData, type EventTransport, Listener, type MessageContext, Publisher, Subjects, versionVerdict } from '@ticketing/common';
+import {
+  type EventData,
+  type EventTransport,
+  Listener,
+  type MessageContext,
+  Publisher,
+  Subjects,
+  versionVerdict,
+} from '@ticketing/common/events';
 import { type IsolatedBus, isolatedBus, type TransportKind } from '@ticketing/tools/testing/bus';
 import { waitFor } from '@ticketing/tools/testing/wait-for';
 

@@ -10,10 +10,19 @@ export class Client {
     private cookie?: string,
   ) {}
 
-  async request<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<Reply<T>> {
+  async request<T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<Reply<T>> {
     const res = await fetch(`${this.baseUrl}${path}`, {
       method,
-      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(this.cookie ? { cookie: this.cookie } : {}) },
+      headers: {
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(this.cookie ? { cookie: this.cookie } : {}),
+        ...headers,
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const setCookie = res.headers.get('set-cookie');
@@ -25,8 +34,8 @@ export class Client {
   get<T = Record<string, unknown>>(path: string) {
     return this.request<T>('GET', path);
   }
-  post<T = Record<string, unknown>>(path: string, body?: unknown) {
-    return this.request<T>('POST', path, body ?? {});
+  post<T = Record<string, unknown>>(path: string, body?: unknown, headers?: Record<string, string>) {
+    return this.request<T>('POST', path, body ?? {}, headers);
   }
   put<T = Record<string, unknown>>(path: string, body: unknown) {
     return this.request<T>('PUT', path, body);

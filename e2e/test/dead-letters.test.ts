@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { JetStreamTransport, jetStreamNames, Subjects } from '@ticketing/common';
+import { JetStreamTransport, jetStreamNames, Subjects } from '@ticketing/common/events';
 import { repoRoot } from '@ticketing/tools/stack/paths';
 import { waitFor } from '@ticketing/tools/testing/wait-for';
 import { Types } from 'mongoose';

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { JetStreamTransport, jetStreamNames } from '@ticketing/common';
+import { JetStreamTransport, jetStreamNames } from '@ticketing/common/events';
 import { stderrLog } from '@ticketing/tools/stack/log';
 import { type NatsServer, startNats } from '@ticketing/tools/stack/nats';
 import { waitFor } from '@ticketing/tools/testing/wait-for';

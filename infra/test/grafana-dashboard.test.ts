@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ServiceMetrics } from '@ticketing/common';
+import { ServiceMetrics } from '@ticketing/common/http';
 
 /** The dashboard only queries metrics the services really expose, so no panel stays empty after a rename. */
 describe('Grafana dashboard', () => {

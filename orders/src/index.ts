@@ -1,13 +1,6 @@
-import {
-  closeServer,
-  connectMongo,
-  isMongoConnected,
-  runService,
-  type ServiceContext,
-  ServiceMetrics,
-  startEventRuntime,
-  startHttpServer,
-} from '@ticketing/common';
+import { closeServer, runService, type ServiceContext, ServiceMetrics, startHttpServer } from '@ticketing/common/http';
+import { connectMongo, isMongoConnected } from '@ticketing/common/mongo';
+import { startEventRuntime } from '@ticketing/common/outbox';
 import { buildApp } from './app';
 import { loadConfig, type OrdersConfig } from './config';
 import { TicketCreatedListener } from './events/listeners/ticket-created-listener';

@@ -1,4 +1,4 @@
-import { createLogger } from '@ticketing/common';
+import { createLogger } from '@ticketing/common/http';
 import { useTestDatabase } from '@ticketing/tools/testing/mongo';
 import { newUser } from '@ticketing/tools/testing/session';
 import { waitFor } from '@ticketing/tools/testing/wait-for';

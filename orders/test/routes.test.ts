@@ -1,4 +1,4 @@
-import { OrderStatus } from '@ticketing/common';
+import { OrderStatus } from '@ticketing/common/events';
 import { useTestDatabase } from '@ticketing/tools/testing/mongo';
 import { newUser, sessionCookie, type TestUser } from '@ticketing/tools/testing/session';
 import { Types } from 'mongoose';

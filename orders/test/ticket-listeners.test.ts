@@ -1,4 +1,4 @@
-import type { TicketEventData } from '@ticketing/common';
+import type { TicketEventData } from '@ticketing/common/events';
 import { useTestDatabase } from '@ticketing/tools/testing/mongo';
 import { Types } from 'mongoose';
 import { TicketCreatedListener } from '../src/events/listeners/ticket-created-listener';

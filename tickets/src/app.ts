@@ -1,4 +1,4 @@
-import { buildServiceApp, type HealthChecks, type Logger, type ServiceMetrics } from '@ticketing/common';
+import { buildServiceApp, type HealthChecks, type Logger, type ServiceMetrics } from '@ticketing/common/http';
 import type { Express } from 'express';
 import { createTicketRouter } from './routes/create-ticket';
 import { listTicketsRouter } from './routes/list-tickets';

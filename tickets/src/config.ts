@@ -1,4 +1,5 @@
-import { type EventBusConfig, envReader, eventBusConfigFromEnv } from '@ticketing/common';
+import { type EventBusConfig, eventBusConfigFromEnv } from '@ticketing/common/events';
+import { envReader } from '@ticketing/common/http';
 
 export interface TicketsConfig {
   port: number;

@@ -1,4 +1,4 @@
-import { createLogger } from '@ticketing/common';
+import { createLogger } from '@ticketing/common/http';
 import { testJwtKey } from '@ticketing/tools/testing/session';
 import { buildApp } from '../src/app';
 import { tickets } from '../src/models/ticket';

@@ -1,4 +1,4 @@
-import { type OrderEventData, OrderStatus } from '@ticketing/common';
+import { type OrderEventData, OrderStatus } from '@ticketing/common/events';
 import { useTestDatabase } from '@ticketing/tools/testing/mongo';
 import { newUser } from '@ticketing/tools/testing/session';
 import { Types } from 'mongoose';

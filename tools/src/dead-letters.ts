@@ -17,7 +17,7 @@ import {
   isSubject,
   JetStreamTransport,
   jetStreamNames,
-} from '@ticketing/common';
+} from '@ticketing/common/events';
 
 type Listed = DeadLetter & { sequence: number };
 
@@ -97,7 +97,9 @@ export async function runDeadLetterCommand(args: string[], env: NodeJS.ProcessEn
       }
       try {
         const data = JSON.parse(corrected ?? letter.payload) as EventData<typeof letter.subject>;
-        // Validated like any publish: a payload that is still wrong stays a dead letter.
+        // Validated like any publish: a payload that is still wrong stays a dead letter. Sent without a message
+        // id, unlike the services' events: the original's id may still be in JetStream's duplicate window, and a
+        // replay is meant to be delivered again.
         await bus.publish(letter.subject, encodeEvent(letter.subject, data));
         await bus.deleteDeadLetter(sequence);
         lines.push(`#${sequence}: replayed on ${letter.subject}`);

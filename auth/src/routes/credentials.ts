@@ -1,4 +1,4 @@
-import { requiredString as text } from '@ticketing/common';
+import { requiredString as text } from '@ticketing/common/http';
 import { z } from 'zod';
 
 const email = text('Email').trim().toLowerCase().max(254, 'Email must be at most 254 characters').pipe(z.email('Email must be valid'));

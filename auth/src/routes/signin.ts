@@ -1,4 +1,5 @@
-import { BadRequestError, validate } from '@ticketing/common';
+import { BadRequestError } from '@ticketing/common/errors';
+import { validate } from '@ticketing/common/http';
 import { type RequestHandler, Router } from 'express';
 import { User } from '../models/user';
 import { decoyHash, verifyPassword } from '../services/password';

@@ -1,4 +1,5 @@
-import { BadRequestError, isDuplicateKeyError, validate } from '@ticketing/common';
+import { BadRequestError, isDuplicateKeyError } from '@ticketing/common/errors';
+import { validate } from '@ticketing/common/http';
 import { type RequestHandler, Router } from 'express';
 import { User } from '../models/user';
 import { hashPassword } from '../services/password';

@@ -1,4 +1,4 @@
-import { HttpError } from '@ticketing/common';
+import { HttpError } from '@ticketing/common/errors';
 import type { RequestHandler } from 'express';
 
 /**

@@ -1,5 +1,5 @@
 import { createSecretKey, type KeyObject } from 'node:crypto';
-import { SESSION_COOKIE, type UserPayload } from '@ticketing/common';
+import { SESSION_COOKIE, type UserPayload } from '@ticketing/common/http';
 import type { CookieOptions, Response } from 'express';
 import jwt from 'jsonwebtoken';
 

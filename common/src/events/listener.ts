@@ -1,5 +1,6 @@
 import { KeyedQueue } from '../keyed-queue';
 import type { Logger } from '../logger';
+import { continueTrace, runWithTrace, type TraceContext } from '../trace';
 import { decodeEvent, EventValidationError, payloadText } from './codec';
 import type { EventData } from './schemas';
 import type { Subject } from './subjects';
@@ -71,7 +72,13 @@ export abstract class Listener<S extends Subject> {
       const reason = err instanceof EventValidationError ? err.reason : String(err);
       return this.deadLetter(message, `invalid payload: ${reason}`);
     }
-    return this.perAggregate.run(this.orderingKey(data), () => this.apply(data, message));
+    const apply = () => this.apply(data, message);
+    // The event's trace becomes the current one: the events this handler writes carry it on.
+    const trace: TraceContext | undefined = message.trace && {
+      requestId: message.trace.requestId,
+      traceparent: continueTrace(message.trace.traceparent),
+    };
+    return this.perAggregate.run(this.orderingKey(data), trace ? () => runWithTrace(trace, apply) : apply);
   }
 
   /**
@@ -84,6 +91,7 @@ export abstract class Listener<S extends Subject> {
   }
 
   private async apply(data: EventData<S>, message: DeliveredMessage): Promise<void> {
+    const started = performance.now();
     try {
       const result = await this.onMessage(data, {
         subject: message.subject,
@@ -91,6 +99,12 @@ export abstract class Listener<S extends Subject> {
         ack: () => message.ack(),
         nak: (delayMs) => message.nak(delayMs),
       });
+      if (this.logger?.isLevelEnabled('debug')) {
+        this.logger.debug(
+          { ...this.about(message), id: data.id, version: data.version, result, ms: performance.now() - started },
+          'event handled',
+        );
+      }
       if (result === 'applied' || result === 'stale') message.ack();
       else if (result === 'gap') {
         if (message.deliveryCount >= this.maxDeliver) {
@@ -100,10 +114,7 @@ export abstract class Listener<S extends Subject> {
         }
       }
     } catch (err) {
-      this.logger?.warn(
-        { err, subject: this.subject, queueGroup: this.queueGroup, deliveryCount: message.deliveryCount },
-        'event handler failed',
-      );
+      this.logger?.warn({ err, ...this.about(message), id: data.id, version: data.version }, 'event handler failed');
       if (message.deliveryCount >= this.maxDeliver) {
         await this.deadLetter(message, `handler failed on delivery ${message.deliveryCount}: ${errorText(err)}`);
       } else {
@@ -112,11 +123,18 @@ export abstract class Listener<S extends Subject> {
     }
   }
 
+  /** What every log line about a message says: which event, which delivery, and the request it belongs to. */
+  private about(message: DeliveredMessage) {
+    return {
+      subject: this.subject,
+      queueGroup: this.queueGroup,
+      deliveryCount: message.deliveryCount,
+      ...(message.trace ? { requestId: message.trace.requestId, traceparent: message.trace.traceparent } : {}),
+    };
+  }
+
   private async deadLetter(message: DeliveredMessage, reason: string): Promise<void> {
-    this.logger?.error(
-      { subject: this.subject, queueGroup: this.queueGroup, deliveryCount: message.deliveryCount, reason },
-      'event dead-lettered',
-    );
+    this.logger?.error({ ...this.about(message), reason }, 'event dead-lettered');
     try {
       await this.transport.deadLetter({
         subject: message.subject,

@@ -3,7 +3,7 @@ import type { FilterQuery, HydratedDocument, Model, Schema, Types, UpdateQuery }
 import { serialized, updateIfMatches } from '../conditional-write';
 import { KeyedQueue } from '../keyed-queue';
 import type { Logger } from '../logger';
-import { encodeText, serializeEvent } from './codec';
+import { type OutgoingEvent, prepareEvent, sendEvent } from './publisher';
 import type { EventData } from './schemas';
 import type { Subject } from './subjects';
 import type { EventTransport } from './transport';
@@ -14,19 +14,36 @@ import type { EventTransport } from './transport';
  * without its change. The `AggregateStore` that made the write hands the written events to the relay,
  * which publishes them and then removes exactly those from the document.
  */
-export interface PendingEvent {
-  subject: Subject;
-  /** `<aggregate id>:<version>`: JetStream drops a re-publish with the same id. */
-  messageId: string;
-  /** The validated JSON payload. */
-  payload: string;
-}
+export type PendingEvent = OutgoingEvent;
 
 /** Mongoose field definition for the pending events of an aggregate. */
 export const pendingEventsField = {
-  type: [{ _id: false, subject: { type: String, required: true }, messageId: { type: String, required: true }, payload: String }],
+  type: [
+    {
+      _id: false,
+      subject: { type: String, required: true },
+      messageId: { type: String, required: true },
+      payload: String,
+      requestId: String,
+      traceparent: String,
+    },
+  ],
   default: [],
 };
+
+/**
+ * A pending event exactly as the document stores it: the fields in the schema's order, absent ones left
+ * out. `$pullAll` removes a subdocument only if it is equal field for field, in order.
+ */
+function storedShape({ subject, messageId, payload, requestId, traceparent }: PendingEvent): PendingEvent {
+  return {
+    subject,
+    messageId,
+    payload,
+    ...(requestId !== undefined ? { requestId } : {}),
+    ...(traceparent !== undefined ? { traceparent } : {}),
+  };
+}
 
 /** What the relay's safety sweep looks for: documents with at least one pending event. */
 const HAS_PENDING_EVENTS = { 'pendingEvents.messageId': { $gt: '' } };
@@ -40,9 +57,12 @@ export function outboxPlugin(schema: Schema): void {
   schema.index({ 'pendingEvents.messageId': 1 });
 }
 
-/** Builds the pending event for `data`, validating it now so an invalid event is never committed. */
+/**
+ * Builds the pending event for `data`, validating it now so an invalid event is never committed. It carries
+ * the current trace (the request being handled), which the relay sends in the message headers.
+ */
 export function pendingEvent<S extends Subject>(subject: S, data: EventData<S>): PendingEvent {
-  return { subject, messageId: `${data.id}:${data.version}`, payload: serializeEvent(subject, data) };
+  return prepareEvent(subject, data);
 }
 
 export interface OutboxDocument {
@@ -131,7 +151,7 @@ export class AggregateStore<T extends { pendingEvents: PendingEvent[] }> impleme
   private handOff(doc: HydratedDocument<T>): void {
     for (const observer of this.observers) observer(doc);
     if (!this.outbox || doc.pendingEvents.length === 0) return;
-    const events = doc.pendingEvents.map(({ subject, messageId, payload }) => ({ subject, messageId, payload }));
+    const events = doc.pendingEvents.map(storedShape);
     this.outbox.handOff(this.model, doc._id as Types.ObjectId, events);
   }
 }
@@ -356,16 +376,15 @@ export class OutboxRelay implements OutboxHandOff {
     let published = 0;
     for (const event of events) {
       if (this.sent.has(event.messageId)) continue;
-      const payload = encodeText(event.payload);
-      await this.transport.publish(event.subject, payload, { messageId: event.messageId });
-      await this.options.mirror?.publish(event.subject, payload, { messageId: event.messageId });
+      await sendEvent(this.transport, event);
+      if (this.options.mirror) await sendEvent(this.options.mirror, event);
       this.remember(event.messageId);
       published++;
     }
     if (events.length > 0) {
       // Exactly the subdocuments we published: an event appended since stays. Filtered on `_id` alone,
       // which FerretDB answers without reading the collection.
-      const sent = events.map(({ subject, messageId, payload }) => ({ subject, messageId, payload }));
+      const sent = events.map(storedShape);
       // The driver's own updateOne: the subdocuments are already in their stored shape, nothing to cast.
       const pull = { $pullAll: { pendingEvents: sent } } as unknown as UpdateFilter<Record<string, unknown>>;
       await serialized(model, id, () => model.collection.updateOne({ _id: id }, pull));

@@ -1,11 +1,48 @@
-import { encodeEvent } from './codec';
+import { currentTrace } from '../trace';
+import { encodeText, serializeEvent } from './codec';
 import type { EventData } from './schemas';
 import type { Subject } from './subjects';
 import type { EventTransport } from './transport';
 
 /**
- * Publishes one kind of event. The payload is validated against the subject's schema before it leaves
- * the process, and `publish` resolves only once the server has stored it. The message id defaults to
+ * An event ready to go out: validated against its subject's schema and serialised, with its deduplication
+ * id `<aggregate id>:<version>` and the trace of the request (or event) that caused it. What the outbox
+ * stores in an aggregate's document, and what `sendEvent` publishes: every event leaves through these two.
+ */
+export interface OutgoingEvent {
+  subject: Subject;
+  /** `<aggregate id>:<version>`: JetStream drops a re-publish with the same id. */
+  messageId: string;
+  /** The validated JSON payload. */
+  payload: string;
+  /** The request it belongs to (see `trace.ts`); travels in the message headers on JetStream. */
+  requestId?: string;
+  traceparent?: string;
+}
+
+/** Validates and serialises `data` now, so an invalid event is refused before it is stored or sent. */
+export function prepareEvent<S extends Subject>(subject: S, data: EventData<S>): OutgoingEvent {
+  const trace = currentTrace();
+  return {
+    subject,
+    messageId: `${data.id}:${data.version}`,
+    payload: serializeEvent(subject, data),
+    ...(trace ? { requestId: trace.requestId, traceparent: trace.traceparent } : {}),
+  };
+}
+
+/** Publishes a prepared event; resolves once the server has stored it. */
+export function sendEvent(transport: EventTransport, event: OutgoingEvent): Promise<void> {
+  return transport.publish(event.subject, encodeText(event.payload), {
+    messageId: event.messageId,
+    ...(event.requestId && event.traceparent ? { trace: { requestId: event.requestId, traceparent: event.traceparent } } : {}),
+  });
+}
+
+/**
+ * Publishes one kind of event straight away (services publish through the outbox instead, which uses the
+ * same `prepareEvent` and `sendEvent`). The payload is validated against the subject's schema before it
+ * leaves the process, and `publish` resolves only once the server has stored it. The message id is
  * `<aggregate id>:<version>`, so publishing the same state twice is deduplicated by JetStream.
  *
  *     class TicketCreatedPublisher extends Publisher<typeof Subjects.TicketCreated> {
@@ -18,7 +55,6 @@ export abstract class Publisher<S extends Subject> {
   constructor(protected readonly transport: EventTransport) {}
 
   async publish(data: EventData<S>): Promise<void> {
-    const payload = encodeEvent(this.subject, data);
-    await this.transport.publish(this.subject, payload, { messageId: `${data.id}:${data.version}` });
+    await sendEvent(this.transport, prepareEvent(this.subject, data));
   }
 }

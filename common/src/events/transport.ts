@@ -1,3 +1,5 @@
+import type { TraceContext } from '../trace';
+
 /**
  * What a message transport must offer the Publisher/Listener classes. JetStream implements it today;
  * the NATS Streaming transport implements the same contract, so services never see which one runs.
@@ -10,6 +12,8 @@ export interface DeliveredMessage {
   readonly data: Uint8Array;
   /** 1 on first delivery, incremented on every redelivery. */
   readonly deliveryCount: number;
+  /** The trace the publisher sent in the message headers (JetStream; NATS Streaming has no headers). */
+  readonly trace?: TraceContext;
   ack(): void;
   /** Ask for redelivery, after `delayMs` where the transport supports it. */
   nak(delayMs?: number): void;
@@ -53,6 +57,8 @@ export interface DeadLetter {
 export interface PublishOptions {
   /** Deduplication key; a re-publish with the same id inside the server's window is dropped. */
   messageId?: string;
+  /** Sent as the `x-request-id` and `traceparent` headers where the transport has headers. */
+  trace?: TraceContext;
 }
 
 export interface EventTransport {

@@ -1,4 +1,4 @@
-import type { JetStreamTransport } from '@ticketing/common';
+import type { JetStreamTransport } from '@ticketing/common/events';
 import type { Connection } from 'mongoose';
 import type { Ledger } from './load';
 

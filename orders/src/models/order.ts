@@ -1,4 +1,5 @@
-import { AggregateStore, ORDER_STATUSES, type OrderEventData, type OrderStatus, outboxPlugin, type PendingEvent } from '@ticketing/common';
+import { ORDER_STATUSES, type OrderEventData, type OrderStatus } from '@ticketing/common/events';
+import { AggregateStore, outboxPlugin, type PendingEvent } from '@ticketing/common/outbox';
 import { type HydratedDocument, model, Schema, Types } from 'mongoose';
 
 export interface OrderAttrs {

@@ -1,4 +1,5 @@
-import { isObjectId, NotFoundError, requireAuth, userOf } from '@ticketing/common';
+import { NotFoundError } from '@ticketing/common/errors';
+import { isObjectId, requireAuth, userOf } from '@ticketing/common/http';
 import { Router } from 'express';
 import { cancelOrder } from '../services/orders';
 

@@ -1,4 +1,4 @@
-import { isObjectId, requireAuth, requiredString, userOf, validate } from '@ticketing/common';
+import { isObjectId, requireAuth, requiredString, userOf, validate } from '@ticketing/common/http';
 import { Router } from 'express';
 import { z } from 'zod';
 import { createOrder } from '../services/orders';

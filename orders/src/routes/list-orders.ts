@@ -1,4 +1,4 @@
-import { requireAuth, userOf } from '@ticketing/common';
+import { requireAuth, userOf } from '@ticketing/common/http';
 import { Router } from 'express';
 import { Order } from '../models/order';
 

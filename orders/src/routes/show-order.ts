@@ -1,4 +1,5 @@
-import { isObjectId, NotAuthorizedError, NotFoundError, requireAuth, userOf } from '@ticketing/common';
+import { NotAuthorizedError, NotFoundError } from '@ticketing/common/errors';
+import { isObjectId, requireAuth, userOf } from '@ticketing/common/http';
 import { Router } from 'express';
 import { Order, withTicket } from '../models/order';
 import { Ticket } from '../models/ticket';

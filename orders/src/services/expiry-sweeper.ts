@@ -1,4 +1,6 @@
-import { EXPIRING_STATUSES, type Logger, writeIsolation } from '@ticketing/common';
+import { EXPIRING_STATUSES } from '@ticketing/common/events';
+import type { Logger } from '@ticketing/common/http';
+import { writeIsolation } from '@ticketing/common/mongo';
 import { Order, orders } from '../models/order';
 import { expireDueOrders, expireOrder } from './orders';
 

@@ -1,16 +1,6 @@
-import {
-  BadRequestError,
-  canTransition,
-  EXPIRING_STATUSES,
-  HttpError,
-  isDuplicateKeyError,
-  isHolding,
-  NotAuthorizedError,
-  NotFoundError,
-  OrderStatus,
-  pendingEvent,
-  Subjects,
-} from '@ticketing/common';
+import { BadRequestError, HttpError, isDuplicateKeyError, NotAuthorizedError, NotFoundError } from '@ticketing/common/errors';
+import { canTransition, EXPIRING_STATUSES, isHolding, OrderStatus, Subjects } from '@ticketing/common/events';
+import { pendingEvent } from '@ticketing/common/outbox';
 import { Order, type OrderDocument, orderEventData, orders, withTicket } from '../models/order';
 import { Ticket } from '../models/ticket';
 

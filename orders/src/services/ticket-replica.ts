@@ -1,4 +1,6 @@
-import { type ApplyResult, isDuplicateKeyError, type TicketEventData, updateIfMatches, versionVerdict } from '@ticketing/common';
+import { isDuplicateKeyError } from '@ticketing/common/errors';
+import { type ApplyResult, type TicketEventData, versionVerdict } from '@ticketing/common/events';
+import { updateIfMatches } from '@ticketing/common/mongo';
 import { Types } from 'mongoose';
 import { Ticket } from '../models/ticket';
 

@@ -1,4 +1,5 @@
-import { AggregateStore, outboxPlugin, type PendingEvent, type TicketEventData } from '@ticketing/common';
+import type { TicketEventData } from '@ticketing/common/events';
+import { AggregateStore, outboxPlugin, type PendingEvent } from '@ticketing/common/outbox';
 import { type HydratedDocument, model, Schema, type Types } from 'mongoose';
 
 export interface TicketAttrs {

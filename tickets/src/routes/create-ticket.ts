@@ -1,4 +1,4 @@
-import { requireAuth, userOf, validate } from '@ticketing/common';
+import { requireAuth, userOf, validate } from '@ticketing/common/http';
 import { Router } from 'express';
 import { createTicket } from '../services/tickets';
 import { ticketInputSchema } from './ticket-input';

@@ -1,4 +1,4 @@
-import { isFerretDb } from '@ticketing/common';
+import { isFerretDb } from '@ticketing/common/mongo';
 import { Router } from 'express';
 import { Ticket, ticketView } from '../models/ticket';
 

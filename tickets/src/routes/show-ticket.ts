@@ -1,4 +1,5 @@
-import { isObjectId, NotFoundError } from '@ticketing/common';
+import { NotFoundError } from '@ticketing/common/errors';
+import { isObjectId } from '@ticketing/common/http';
 import { Router } from 'express';
 import { Ticket, ticketView } from '../models/ticket';
 

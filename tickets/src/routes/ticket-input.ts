@@ -1,4 +1,4 @@
-import { requiredString } from '@ticketing/common';
+import { requiredString } from '@ticketing/common/http';
 import { z } from 'zod';
 
 export const MAX_PRICE = 1_000_000;

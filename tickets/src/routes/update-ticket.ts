@@ -1,4 +1,5 @@
-import { isObjectId, NotFoundError, requireAuth, userOf, validate } from '@ticketing/common';
+import { NotFoundError } from '@ticketing/common/errors';
+import { isObjectId, requireAuth, userOf, validate } from '@ticketing/common/http';
 import { Router } from 'express';
 import { updateTicket } from '../services/tickets';
 import { ticketInputSchema } from './ticket-input';

@@ -1,16 +1,7 @@
-import {
-  type ApplyResult,
-  BadRequestError,
-  HttpError,
-  isHolding,
-  NotAuthorizedError,
-  NotFoundError,
-  type OrderEventData,
-  pendingEvent,
-  Subjects,
-  updateIfMatches,
-  versionVerdict,
-} from '@ticketing/common';
+import { BadRequestError, HttpError, NotAuthorizedError, NotFoundError } from '@ticketing/common/errors';
+import { type ApplyResult, isHolding, type OrderEventData, Subjects, versionVerdict } from '@ticketing/common/events';
+import { updateIfMatches } from '@ticketing/common/mongo';
+import { pendingEvent } from '@ticketing/common/outbox';
 import { Ticket, type TicketDocument, ticketEventData, tickets } from '../models/ticket';
 
 /** How often a write is retried when another write changed the ticket between our read and our write. */

@@ -2,7 +2,9 @@
  * The parts of `@ticketing/common` the bench drives directly (pub/sub figures, raw events), loaded from a
  * given tree's build: the current one, or the baseline worktree's `common/dist`. Typed structurally, so
  * either version fits, and checked at load time so an API change is reported, not a crash later.
+ * Loaded by file, not through the package's `exports`: a baseline may predate the subpaths (1.0).
  */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 
 export interface TicketEvent {
@@ -58,9 +60,15 @@ const REQUIRED = ['JetStreamTransport', 'Publisher', 'Listener', 'jetStreamNames
 
 const cache = new Map<string, CommonApi>();
 
-/** `<root>/common/dist/index.js`, checked for what the bench uses. */
+/**
+ * `<root>/common/dist/events.js` (1.0 and later; `SubjectMapping` is internal there) or, in a tree from
+ * before the subpaths, `<root>/common/dist/index.js`; checked for what the bench uses.
+ */
 export function loadCommon(root: string): CommonApi {
-  const file = path.join(root, 'common', 'dist', 'index.js');
+  const dist = path.join(root, 'common', 'dist');
+  const events = path.join(dist, 'events.js');
+  const hasSubpaths = existsSync(events);
+  const file = hasSubpaths ? events : path.join(dist, 'index.js');
   const cached = cache.get(file);
   if (cached) return cached;
   const loaded = require(file) as Record<string, unknown>;
@@ -68,7 +76,10 @@ export function loadCommon(root: string): CommonApi {
   if (missing.length > 0) throw new Error(`${file} does not export ${missing.join(', ')}`);
   const connect = (loaded.JetStreamTransport as { connect?: unknown }).connect;
   if (typeof connect !== 'function') throw new Error(`${file}: JetStreamTransport.connect is not a function`);
-  const api = { ...(loaded as unknown as Omit<CommonApi, 'file'>), file };
+  const mapping = hasSubpaths
+    ? (require(path.join(dist, 'events', 'transports', 'subject-mapping.js')) as Pick<CommonApi, 'SubjectMapping'>)
+    : {};
+  const api = { ...(loaded as unknown as Omit<CommonApi, 'file'>), ...mapping, file };
   cache.set(file, api);
   return api;
 }

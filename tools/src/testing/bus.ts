@@ -7,7 +7,7 @@ import {
   JetStreamTransport,
   StanTransport,
   stanClientId,
-} from '@ticketing/common';
+} from '@ticketing/common/events';
 import { closeIsolated, isolatedJetStreamNames, natsUrl } from './nats';
 
 export type TransportKind = 'jetstream' | 'stan';

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { connectMongo, type MongoConnection } from '@ticketing/common';
+import { connectMongo, type MongoConnection } from '@ticketing/common/mongo';
 import mongoose from 'mongoose';
 
 /** A database URL on the run's server (MONGO_URL from the stack), unique to the caller. */

@@ -8,7 +8,8 @@ import {
   jetstreamManager,
   StorageType,
 } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { connect, headers, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
+import type { TraceContext } from '../../trace';
 import type {
   DeadLetter,
   DeliveredMessage,
@@ -136,7 +137,10 @@ export class JetStreamTransport implements EventTransport {
   }
 
   async publish(subject: string, payload: Uint8Array, options: PublishOptions = {}): Promise<void> {
-    await this.client.publish(this.subjects.toWire(subject), payload, options.messageId ? { msgID: options.messageId } : {});
+    await this.client.publish(this.subjects.toWire(subject), payload, {
+      ...(options.messageId ? { msgID: options.messageId } : {}),
+      ...(options.trace ? { headers: traceHeaders(options.trace) } : {}),
+    });
   }
 
   async subscribe(subject: string, options: SubscribeOptions, handler: MessageHandler): Promise<Subscription> {
@@ -207,6 +211,7 @@ export class JetStreamTransport implements EventTransport {
           subject: this.subjects.fromWire(m.subject),
           data: m.data,
           deliveryCount: m.info.deliveryCount,
+          trace: traceOf(m.headers),
           ack: () => settleOnce(() => m.ack()),
           nak: (delayMs) => settleOnce(() => m.nak(delayMs)),
           term: (reason) => settleOnce(() => m.term(reason)),
@@ -289,4 +294,20 @@ export class JetStreamTransport implements EventTransport {
     await Promise.all([...this.subscriptions].map((s) => s.stop()));
     if (!this.connection.isClosed()) await this.connection.drain();
   }
+}
+
+const REQUEST_ID_HEADER = 'x-request-id';
+const TRACEPARENT_HEADER = 'traceparent';
+
+function traceHeaders(trace: TraceContext): MsgHdrs {
+  const h = headers();
+  h.set(REQUEST_ID_HEADER, trace.requestId);
+  h.set(TRACEPARENT_HEADER, trace.traceparent);
+  return h;
+}
+
+function traceOf(h: MsgHdrs | undefined): TraceContext | undefined {
+  const requestId = h?.get(REQUEST_ID_HEADER);
+  const traceparent = h?.get(TRACEPARENT_HEADER);
+  return requestId && traceparent ? { requestId, traceparent } : undefined;
 }

@@ -1,4 +1,4 @@
-import { type ApplyResult, type EventData, Listener, Subjects } from '@ticketing/common';
+import { type ApplyResult, type EventData, Listener, Subjects } from '@ticketing/common/events';
 import { applyOrderEvent } from '../../services/tickets';
 import { QUEUE_GROUP } from '../queue-group';
 

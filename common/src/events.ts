@@ -1,0 +1,41 @@
+/**
+ * `@ticketing/common/events`: the event catalogue (subjects, schemas, payload types, order statuses), the
+ * `Publisher` and `Listener` base classes, the `EventTransport` interface and its two implementations over
+ * NATS JetStream and NATS Streaming. Needs @nats-io/jetstream, @nats-io/transport-node and node-nats-streaming.
+ */
+export { EventValidationError, encodeEvent } from './events/codec';
+export { connectEventBus, type EventBusConfig, eventBusConfigFromEnv, jetStreamNames } from './events/event-bus';
+export { Listener, type MessageContext } from './events/listener';
+export {
+  canTransition,
+  EXPIRING_STATUSES,
+  isHolding,
+  ORDER_STATUSES,
+  OrderStatus,
+} from './events/order-status';
+export { Publisher } from './events/publisher';
+export {
+  type EventData,
+  eventSchemas,
+  type OrderCreatedEvent,
+  type OrderEventData,
+  type OrderUpdatedEvent,
+  orderEventSchema,
+  type TicketCreatedEvent,
+  type TicketEventData,
+  type TicketUpdatedEvent,
+  ticketEventSchema,
+} from './events/schemas';
+export { ALL_SUBJECTS, isSubject, type Subject, Subjects } from './events/subjects';
+export type {
+  DeadLetter,
+  DeliveredMessage,
+  EventTransport,
+  MessageHandler,
+  PublishOptions,
+  SubscribeOptions,
+  Subscription,
+} from './events/transport';
+export { durableName, JetStreamTransport, type JetStreamTransportOptions } from './events/transports/jetstream';
+export { StanTransport, type StanTransportOptions, stanClientId } from './events/transports/stan';
+export { type ApplyResult, type VersionVerdict, versionVerdict } from './events/versioning';

@@ -1,0 +1,23 @@
+/**
+ * `@ticketing/common/http`: what a service needs around its express app: the app itself, sessions,
+ * validation, the error handler, health and metrics, logging, configuration, the request trace and the
+ * process lifecycle (start, graceful shutdown). Needs express; not mongoose or NATS.
+ */
+export { ConfigError, type EnvReader, envReader } from './config/env';
+export { createLogger, type Logger } from './logger';
+export { ServiceMetrics } from './metrics';
+export { currentUser, SESSION_COOKIE, type UserPayload } from './middlewares/current-user';
+export { errorHandler, notFoundHandler } from './middlewares/error-handler';
+export type { HealthChecks } from './middlewares/health';
+export { requireAuth, userOf } from './middlewares/require-auth';
+export { isObjectId, requiredString, validate, validateRequest } from './middlewares/validate-request';
+export {
+  buildServiceApp,
+  closeServer,
+  runService,
+  type ServiceAppOptions,
+  type ServiceContext,
+  startHttpServer,
+} from './service';
+export { Shutdown, ShutdownInProgressError, type ShutdownOptions } from './shutdown';
+export { currentTrace, runWithTrace, type TraceContext } from './trace';

@@ -1,0 +1,43 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomBytes } from 'node:crypto';
+
+/**
+ * What ties the work of several services to the one request that caused it: the request id (as logged by
+ * the HTTP service and returned in `x-request-id`) and a W3C `traceparent` (https://www.w3.org/TR/trace-context/).
+ * An HTTP request starts or continues one; the events written while handling it carry it in their NATS
+ * headers (JetStream); a listener continues it while it applies the event, so the events it writes in turn
+ * carry it on. NATS Streaming has no headers: there the chain stops at the bus.
+ */
+export interface TraceContext {
+  requestId: string;
+  traceparent: string;
+}
+
+const storage = new AsyncLocalStorage<TraceContext>();
+
+/** Runs `fn` (and everything it awaits) with `trace` as the current trace. */
+export function runWithTrace<R>(trace: TraceContext, fn: () => R): R {
+  return storage.run(trace, fn);
+}
+
+/** The trace of the request or event being handled, if any. */
+export function currentTrace(): TraceContext | undefined {
+  return storage.getStore();
+}
+
+/** version-traceid-parentid-flags; all-zero ids are invalid. */
+const TRACEPARENT = /^00-(?!0{32})([0-9a-f]{32})-(?!0{16})[0-9a-f]{16}-([0-9a-f]{2})$/;
+
+/**
+ * A `traceparent` for our own span: in the trace of `incoming` when it is a valid one (its trace id and
+ * flags kept), otherwise in a new trace.
+ */
+export function continueTrace(incoming?: string): string {
+  const match = incoming ? TRACEPARENT.exec(incoming) : null;
+  const traceId = match?.[1] ?? randomBytes(16).toString('hex');
+  const flags = match?.[2] ?? '01';
+  return `00-${traceId}-${randomBytes(8).toString('hex')}-${flags}`;
+}
+
+/** A request id as we accept it from outside (a header): short, from a safe character set. */
+export const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;
