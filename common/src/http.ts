@@ -9,6 +9,7 @@ export { ServiceMetrics } from './metrics';
 export { currentUser, SESSION_COOKIE, type UserPayload } from './middlewares/current-user';
 export { errorHandler, notFoundHandler } from './middlewares/error-handler';
 export type { HealthChecks } from './middlewares/health';
+export { traceOf } from './middlewares/request-logger';
 export { requireAuth, userOf } from './middlewares/require-auth';
 export { isObjectId, requiredString, validate, validateRequest } from './middlewares/validate-request';
 export {
@@ -20,4 +21,4 @@ export {
   startHttpServer,
 } from './service';
 export { Shutdown, ShutdownInProgressError, type ShutdownOptions } from './shutdown';
-export { currentTrace, runWithTrace, type TraceContext } from './trace';
+export type { TraceContext } from './trace';

@@ -8,7 +8,7 @@ import { currentUser } from './middlewares/current-user';
 import { errorHandler, notFoundHandler } from './middlewares/error-handler';
 import { type HealthChecks, healthRouter } from './middlewares/health';
 import { httpMetrics, metricsRouter } from './middlewares/metrics';
-import { requestLogger, requestTrace } from './middlewares/request-logger';
+import { requestLogger } from './middlewares/request-logger';
 import { Shutdown, type ShutdownOptions } from './shutdown';
 
 export interface ServiceAppOptions {
@@ -24,7 +24,7 @@ export interface ServiceAppOptions {
 
 /**
  * The express app every service builds: a request id and a log line per request, metrics, JSON bodies up
- * to 100 kB, the request's trace made current (its events carry it), the current user from the session, health endpoints, the service's routes, then 404 and the
+ * to 100 kB (a trace per request, see `traceOf`), the current user from the session, health endpoints, the service's routes, then 404 and the
  * error handler. No listening, no connections.
  */
 export function buildServiceApp({ jwtKey, logger, metrics, prefix, health, routers }: ServiceAppOptions): Express {
@@ -39,7 +39,6 @@ export function buildServiceApp({ jwtKey, logger, metrics, prefix, health, route
     app.use(metricsRouter(metrics));
   }
   app.use(express.json({ limit: '100kb' }));
-  app.use(requestTrace);
   app.use(currentUser({ jwtKey }));
   app.use(healthRouter(prefix, health));
   for (const router of routers) app.use(router);

@@ -1,5 +1,5 @@
-import { type EventData, type JetStreamTransport, Listener, Publisher, Subjects } from '@ticketing/common/events';
-import { currentTrace, runWithTrace, type TraceContext } from '@ticketing/common/http';
+import { type EventData, type JetStreamTransport, Listener, type MessageContext, Publisher, Subjects } from '@ticketing/common/events';
+import type { TraceContext } from '@ticketing/common/http';
 import { closeIsolated, connectIsolated } from '@ticketing/tools/testing/nats';
 import { waitFor } from '@ticketing/tools/testing/wait-for';
 import { continueTrace } from '../src/trace';
@@ -12,14 +12,14 @@ class TicketCreatedPublisher extends Publisher<TicketCreated> {
   readonly subject = Subjects.TicketCreated;
 }
 
-/** Records, for each event, the trace that was current while it was applied. */
+/** Records, for each event, the trace its handler was given. */
 class TraceRecorder extends Listener<TicketCreated> {
   readonly subject = Subjects.TicketCreated;
   readonly queueGroup = 'trace-recorder';
   readonly seen: Array<{ id: string; trace?: TraceContext }> = [];
 
-  async onMessage(data: EventData<TicketCreated>) {
-    this.seen.push({ id: data.id, trace: currentTrace() });
+  async onMessage(data: EventData<TicketCreated>, message: MessageContext) {
+    this.seen.push({ id: data.id, trace: message.trace });
     return 'applied' as const;
   }
 }
@@ -52,14 +52,14 @@ describe('a trace across the bus (JetStream)', () => {
     transports = [];
   });
 
-  it('When an event is published while a request is handled, then the listener applies it under the same request id and trace id', async () => {
+  it('When an event is published while a request is handled, then the handler gets the same request id and trace id, in a span of its own', async () => {
     transports = await connectIsolated(2);
     const [publisherBus, listenerBus] = transports;
     const recorder = new TraceRecorder(listenerBus);
     await recorder.listen();
     const request: TraceContext = { requestId: 'req-42', traceparent: continueTrace() };
 
-    await runWithTrace(request, () => new TicketCreatedPublisher(publisherBus).publish(ticket('traced')));
+    await new TicketCreatedPublisher(publisherBus).publish(ticket('traced'), request);
     await new TicketCreatedPublisher(publisherBus).publish(ticket('untraced'));
 
     await waitFor(() => recorder.seen.length === 2, { description: 'both events' });

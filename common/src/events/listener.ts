@@ -1,6 +1,6 @@
 import { KeyedQueue } from '../keyed-queue';
 import type { Logger } from '../logger';
-import { continueTrace, runWithTrace, type TraceContext } from '../trace';
+import { continueTrace, type TraceContext } from '../trace';
 import { decodeEvent, EventValidationError, payloadText } from './codec';
 import type { EventData } from './schemas';
 import type { Subject } from './subjects';
@@ -14,6 +14,11 @@ export interface MessageContext {
   ack(): void;
   /** Redeliver later, e.g. when the event's predecessor has not arrived yet. */
   nak(delayMs?: number): void;
+  /**
+   * The trace of the request that caused the event, continued for this handler (JetStream; undefined on NATS
+   * Streaming): give it to the events the handler writes, so the chain goes on.
+   */
+  readonly trace?: TraceContext;
 }
 
 /** Delay before a failed handler sees the message again: 200 ms, 400 ms, … capped at 5 s. */
@@ -72,13 +77,7 @@ export abstract class Listener<S extends Subject> {
       const reason = err instanceof EventValidationError ? err.reason : String(err);
       return this.deadLetter(message, `invalid payload: ${reason}`);
     }
-    const apply = () => this.apply(data, message);
-    // The event's trace becomes the current one: the events this handler writes carry it on.
-    const trace: TraceContext | undefined = message.trace && {
-      requestId: message.trace.requestId,
-      traceparent: continueTrace(message.trace.traceparent),
-    };
-    return this.perAggregate.run(this.orderingKey(data), trace ? () => runWithTrace(trace, apply) : apply);
+    return this.perAggregate.run(this.orderingKey(data), () => this.apply(data, message));
   }
 
   /**
@@ -98,6 +97,7 @@ export abstract class Listener<S extends Subject> {
         deliveryCount: message.deliveryCount,
         ack: () => message.ack(),
         nak: (delayMs) => message.nak(delayMs),
+        trace: message.trace && { requestId: message.trace.requestId, traceparent: continueTrace(message.trace.traceparent) },
       });
       if (this.logger?.isLevelEnabled('debug')) {
         this.logger.debug(

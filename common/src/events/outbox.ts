@@ -3,6 +3,7 @@ import type { FilterQuery, HydratedDocument, Model, Schema, Types, UpdateQuery }
 import { serialized, updateIfMatches } from '../conditional-write';
 import { KeyedQueue } from '../keyed-queue';
 import type { Logger } from '../logger';
+import type { TraceContext } from '../trace';
 import { type OutgoingEvent, prepareEvent, sendEvent } from './publisher';
 import type { EventData } from './schemas';
 import type { Subject } from './subjects';
@@ -58,11 +59,12 @@ export function outboxPlugin(schema: Schema): void {
 }
 
 /**
- * Builds the pending event for `data`, validating it now so an invalid event is never committed. It carries
- * the current trace (the request being handled), which the relay sends in the message headers.
+ * Builds the pending event for `data`, validating it now so an invalid event is never committed. `trace`:
+ * the request (`traceOf(req)`) or event (`MessageContext.trace`) that caused it; stored with the event and
+ * sent in the message headers.
  */
-export function pendingEvent<S extends Subject>(subject: S, data: EventData<S>): PendingEvent {
-  return prepareEvent(subject, data);
+export function pendingEvent<S extends Subject>(subject: S, data: EventData<S>, trace?: TraceContext): PendingEvent {
+  return prepareEvent(subject, data, trace);
 }
 
 export interface OutboxDocument {

@@ -1,4 +1,4 @@
-import { currentTrace } from '../trace';
+import type { TraceContext } from '../trace';
 import { encodeText, serializeEvent } from './codec';
 import type { EventData } from './schemas';
 import type { Subject } from './subjects';
@@ -20,9 +20,11 @@ export interface OutgoingEvent {
   traceparent?: string;
 }
 
-/** Validates and serialises `data` now, so an invalid event is refused before it is stored or sent. */
-export function prepareEvent<S extends Subject>(subject: S, data: EventData<S>): OutgoingEvent {
-  const trace = currentTrace();
+/**
+ * Validates and serialises `data` now, so an invalid event is refused before it is stored or sent. `trace`:
+ * the request (or event) that caused it, sent along in the message headers.
+ */
+export function prepareEvent<S extends Subject>(subject: S, data: EventData<S>, trace?: TraceContext): OutgoingEvent {
   return {
     subject,
     messageId: `${data.id}:${data.version}`,
@@ -54,7 +56,8 @@ export abstract class Publisher<S extends Subject> {
 
   constructor(protected readonly transport: EventTransport) {}
 
-  async publish(data: EventData<S>): Promise<void> {
-    await sendEvent(this.transport, prepareEvent(this.subject, data));
+  /** `trace`: the request (or event) that caused this one; listeners get it in `MessageContext.trace`. */
+  async publish(data: EventData<S>, trace?: TraceContext): Promise<void> {
+    await sendEvent(this.transport, prepareEvent(this.subject, data, trace));
   }
 }

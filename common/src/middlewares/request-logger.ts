@@ -3,15 +3,15 @@ import type { IncomingMessage } from 'node:http';
 import type { RequestHandler } from 'express';
 import { pinoHttp } from 'pino-http';
 import type { Logger } from '../logger';
-import { continueTrace, REQUEST_ID, runWithTrace, type TraceContext } from '../trace';
+import { continueTrace, REQUEST_ID, type TraceContext } from '../trace';
 
 type TracedRequest = IncomingMessage & { trace: TraceContext };
 
 /**
  * One JSON log line per request, with a request id that is also sent back in `x-request-id` and carried
  * by `req.log` into every line logged while handling it. An incoming `x-request-id` is kept when it looks
- * like an id, and an incoming W3C `traceparent` is continued (`requestTrace` then makes it the current
- * trace). Health and metrics probes are not logged.
+ * like an id, and an incoming W3C `traceparent` is continued; `traceOf(req)` gives both to the code that
+ * writes the request's events. Health and metrics probes are not logged.
  */
 export function requestLogger(logger: Logger, prefix: string): RequestHandler {
   const quiet = new Set([`${prefix}/healthz`, `${prefix}/readyz`, '/metrics']);
@@ -40,10 +40,9 @@ export function requestLogger(logger: Logger, prefix: string): RequestHandler {
 }
 
 /**
- * Runs the rest of the request with its trace as the current one, so the events it writes carry it to the
- * listeners (see `trace.ts`). Mounted after the body parser: the parser resumes the request from the
- * socket's callbacks, which would lose a trace set before it.
+ * The trace of a request (its request id and our `traceparent`), to give to the events it writes so the
+ * listeners that apply them log the same id (see `trace.ts`). Undefined outside `buildServiceApp`'s apps.
  */
-export const requestTrace: RequestHandler = (req, _res, next) => {
-  runWithTrace((req as unknown as TracedRequest).trace, next);
-};
+export function traceOf(req: IncomingMessage): TraceContext | undefined {
+  return (req as Partial<TracedRequest>).trace;
+}

@@ -1,4 +1,4 @@
-import { isObjectId, requireAuth, requiredString, userOf, validate } from '@ticketing/common/http';
+import { isObjectId, requireAuth, requiredString, traceOf, userOf, validate } from '@ticketing/common/http';
 import { Router } from 'express';
 import { z } from 'zod';
 import { createOrder } from '../services/orders';
@@ -10,7 +10,7 @@ const createOrderSchema = z.object({
 export function createOrderRouter(expirationSeconds: number): Router {
   return Router().post('/api/orders', requireAuth, async (req, res) => {
     const { ticketId } = validate(createOrderSchema, req.body);
-    const order = await createOrder(userOf(req).id, ticketId, expirationSeconds);
+    const order = await createOrder(userOf(req).id, ticketId, expirationSeconds, traceOf(req));
     res.status(201).json(order);
   });
 }

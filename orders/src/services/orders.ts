@@ -1,5 +1,6 @@
 import { BadRequestError, HttpError, isDuplicateKeyError, NotAuthorizedError, NotFoundError } from '@ticketing/common/errors';
 import { canTransition, EXPIRING_STATUSES, isHolding, OrderStatus, Subjects } from '@ticketing/common/events';
+import type { TraceContext } from '@ticketing/common/http';
 import { pendingEvent } from '@ticketing/common/outbox';
 import { Order, type OrderDocument, orderEventData, orders, withTicket } from '../models/order';
 import { Ticket } from '../models/ticket';
@@ -11,7 +12,12 @@ const MAX_ATTEMPTS = 5;
  * reservation key makes the database refuse a second active order for the same ticket, however many
  * requests race.
  */
-export async function createOrder(userId: string, ticketId: string, expirationSeconds: number): Promise<OrderDocument> {
+export async function createOrder(
+  userId: string,
+  ticketId: string,
+  expirationSeconds: number,
+  trace?: TraceContext,
+): Promise<OrderDocument> {
   const ticket = await Ticket.findById(ticketId);
   if (!ticket) throw new NotFoundError('Ticket not found');
   const order = new Order({
@@ -23,7 +29,7 @@ export async function createOrder(userId: string, ticketId: string, expirationSe
     version: 0,
     reservationKey: ticket.id,
   });
-  order.pendingEvents = [pendingEvent(Subjects.OrderCreated, orderEventData(order))];
+  order.pendingEvents = [pendingEvent(Subjects.OrderCreated, orderEventData(order), trace)];
   try {
     await orders.insert(order);
   } catch (err) {
@@ -37,7 +43,7 @@ export async function createOrder(userId: string, ticketId: string, expirationSe
  * Moves an order to `status` with its `order:updated` event, conditional on the version read.
  * Returns undefined when the order changed in between (the caller re-reads and decides again).
  */
-async function transition(order: OrderDocument, status: OrderStatus): Promise<OrderDocument | undefined> {
+async function transition(order: OrderDocument, status: OrderStatus, trace?: TraceContext): Promise<OrderDocument | undefined> {
   const version = order.version + 1;
   if (!canTransition(order.status, status)) throw new Error(`order ${order.id} cannot go from ${order.status} to ${status}`);
   const next = { ...orderEventData(order), status, version };
@@ -45,21 +51,25 @@ async function transition(order: OrderDocument, status: OrderStatus): Promise<Or
     { _id: order._id, version: order.version },
     {
       $set: { status, version, reservationKey: isHolding(status) ? order.reservationKey : order.id },
-      $push: { pendingEvents: pendingEvent(Subjects.OrderUpdated, next) },
+      $push: { pendingEvents: pendingEvent(Subjects.OrderUpdated, next, trace) },
     },
   );
   return updated ?? undefined;
 }
 
 /** Cancels the caller's order (idempotent); a complete order cannot be cancelled. */
-export async function cancelOrder(orderId: string, userId: string): Promise<{ order: OrderDocument; isChanged: boolean }> {
+export async function cancelOrder(
+  orderId: string,
+  userId: string,
+  trace?: TraceContext,
+): Promise<{ order: OrderDocument; isChanged: boolean }> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const order = await Order.findById(orderId);
     if (!order) throw new NotFoundError('Order not found');
     if (order.userId !== userId) throw new NotAuthorizedError();
     if (order.status === OrderStatus.Complete) throw new BadRequestError('Cannot cancel a completed order');
     if (order.status === OrderStatus.Cancelled) return { order, isChanged: false };
-    const cancelled = await transition(order, OrderStatus.Cancelled);
+    const cancelled = await transition(order, OrderStatus.Cancelled, trace);
     if (cancelled) return { order: cancelled, isChanged: true };
   }
   throw new HttpError(409, 'The order is changing too often; try again');

@@ -1,5 +1,6 @@
 import { BadRequestError, HttpError, NotAuthorizedError, NotFoundError } from '@ticketing/common/errors';
 import { type ApplyResult, isHolding, type OrderEventData, Subjects, versionVerdict } from '@ticketing/common/events';
+import type { TraceContext } from '@ticketing/common/http';
 import { updateIfMatches } from '@ticketing/common/mongo';
 import { pendingEvent } from '@ticketing/common/outbox';
 import { Ticket, type TicketDocument, ticketEventData, tickets } from '../models/ticket';
@@ -13,9 +14,9 @@ export interface TicketInput {
 }
 
 /** Creates the ticket and its `ticket:created` event in one insert. */
-export async function createTicket(input: TicketInput & { userId: string }): Promise<TicketDocument> {
+export async function createTicket(input: TicketInput & { userId: string }, trace?: TraceContext): Promise<TicketDocument> {
   const ticket = new Ticket({ ...input, version: 0 });
-  ticket.pendingEvents = [pendingEvent(Subjects.TicketCreated, ticketEventData(ticket))];
+  ticket.pendingEvents = [pendingEvent(Subjects.TicketCreated, ticketEventData(ticket), trace)];
   return tickets.insert(ticket);
 }
 
@@ -23,7 +24,7 @@ export async function createTicket(input: TicketInput & { userId: string }): Pro
  * Edits a free ticket owned by `userId`. The write is conditional on the version read, so an edit never
  * overwrites a reservation (or another edit) that landed in between: we re-read and decide again.
  */
-export async function updateTicket(id: string, userId: string, input: TicketInput): Promise<TicketDocument> {
+export async function updateTicket(id: string, userId: string, input: TicketInput, trace?: TraceContext): Promise<TicketDocument> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const ticket = await Ticket.findById(id);
     if (!ticket) throw new NotFoundError('Ticket not found');
@@ -35,7 +36,7 @@ export async function updateTicket(id: string, userId: string, input: TicketInpu
       { _id: ticket._id, version: ticket.version },
       {
         $set: { title: next.title, price: next.price, version: next.version },
-        $push: { pendingEvents: pendingEvent(Subjects.TicketUpdated, next) },
+        $push: { pendingEvents: pendingEvent(Subjects.TicketUpdated, next, trace) },
       },
     );
     if (updated) return updated;
@@ -49,7 +50,7 @@ export async function updateTicket(id: string, userId: string, input: TicketInpu
  * check and the change are one conditional single-document write: duplicates are ignored and an event
  * whose predecessor is missing waits (`gap`).
  */
-export async function applyOrderEvent(order: OrderEventData): Promise<ApplyResult> {
+export async function applyOrderEvent(order: OrderEventData, trace?: TraceContext): Promise<ApplyResult> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     // A plain read (no mongoose document): this runs for every order event. The orderVersions map then
     // arrives as the plain object it is stored as.
@@ -74,7 +75,7 @@ export async function applyOrderEvent(order: OrderEventData): Promise<ApplyResul
     const changed = await tickets.update(filter, {
       $set: { [versionPath]: order.version, version, ...(orderId ? { orderId } : {}) },
       ...(orderId ? {} : { $unset: { orderId: 1 } }),
-      $push: { pendingEvents: pendingEvent(Subjects.TicketUpdated, { ...ticketEventData(ticket), orderId, version }) },
+      $push: { pendingEvents: pendingEvent(Subjects.TicketUpdated, { ...ticketEventData(ticket), orderId, version }, trace) },
     });
     if (changed) return 'applied';
   }

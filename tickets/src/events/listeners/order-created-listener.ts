@@ -1,4 +1,4 @@
-import { type ApplyResult, type EventData, Listener, Subjects } from '@ticketing/common/events';
+import { type ApplyResult, type EventData, Listener, type MessageContext, Subjects } from '@ticketing/common/events';
 import { applyOrderEvent } from '../../services/tickets';
 import { QUEUE_GROUP } from '../queue-group';
 
@@ -12,7 +12,7 @@ export class OrderCreatedListener extends Listener<typeof Subjects.OrderCreated>
     return order.ticket.id;
   }
 
-  onMessage(order: EventData<typeof Subjects.OrderCreated>): Promise<ApplyResult> {
-    return applyOrderEvent(order);
+  onMessage(order: EventData<typeof Subjects.OrderCreated>, message?: MessageContext): Promise<ApplyResult> {
+    return applyOrderEvent(order, message?.trace);
   }
 }

@@ -1,4 +1,4 @@
-import { type ApplyResult, type EventData, Listener, Subjects } from '@ticketing/common/events';
+import { type ApplyResult, type EventData, Listener, type MessageContext, Subjects } from '@ticketing/common/events';
 import { applyOrderEvent } from '../../services/tickets';
 import { QUEUE_GROUP } from '../queue-group';
 
@@ -12,7 +12,7 @@ export class OrderUpdatedListener extends Listener<typeof Subjects.OrderUpdated>
     return order.ticket.id;
   }
 
-  onMessage(order: EventData<typeof Subjects.OrderUpdated>): Promise<ApplyResult> {
-    return applyOrderEvent(order);
+  onMessage(order: EventData<typeof Subjects.OrderUpdated>, message?: MessageContext): Promise<ApplyResult> {
+    return applyOrderEvent(order, message?.trace);
   }
 }
