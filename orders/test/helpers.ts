@@ -13,6 +13,6 @@ export const app = buildApp({
 });
 
 /** A ticket in orders' replica, as if its ticket:created had been applied. */
-export function replicaTicket(title = 'Concert', price = 20) {
-  return Ticket.create({ _id: new Types.ObjectId(), title, price, version: 0 });
+export function replicaTicket(title = 'Concert', price = 20, userId = new Types.ObjectId().toHexString()) {
+  return Ticket.create({ _id: new Types.ObjectId(), title, price, userId, version: 0 });
 }

@@ -69,6 +69,13 @@ describe('POST /api/orders', () => {
     expect(res.body).toEqual({ errors: [{ message: 'Ticket is already reserved', field: 'ticketId' }] });
   });
 
+  it('When the seller orders their own ticket, then it returns 400 naming ticketId and no order is stored', async () => {
+    const ticket = await replicaTicket('Own', 20, buyer.id);
+    const res = await placeOrder(ticket.id).expect(400);
+    expect(res.body).toEqual({ errors: [{ message: 'You cannot order your own ticket', field: 'ticketId' }] });
+    expect(await Order.countDocuments()).toBe(0);
+  });
+
   it('When twenty orders for one ticket race, then exactly one succeeds and the rest get 400', async () => {
     const ticket = await replicaTicket();
     const users = Array.from({ length: 20 }, (_, i) => newUser(`racer${i}`));

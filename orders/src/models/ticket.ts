@@ -7,6 +7,8 @@ import { type HydratedDocument, model, Schema } from 'mongoose';
 export interface TicketAttrs {
   title: string;
   price: number;
+  /** The seller (absent on replicas written before it was kept). */
+  userId?: string;
   version: number;
 }
 
@@ -14,6 +16,7 @@ const ticketSchema = new Schema<TicketAttrs>(
   {
     title: { type: String, required: true },
     price: { type: Number, required: true },
+    userId: { type: String },
     version: { type: Number, required: true },
   },
   {

@@ -20,6 +20,7 @@ export async function createOrder(
 ): Promise<OrderDocument> {
   const ticket = await Ticket.findById(ticketId);
   if (!ticket) throw new NotFoundError('Ticket not found');
+  if (ticket.userId === userId) throw new BadRequestError('You cannot order your own ticket', 'ticketId');
   const order = new Order({
     userId,
     status: OrderStatus.Created,

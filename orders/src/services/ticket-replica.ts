@@ -15,7 +15,13 @@ export async function applyTicketEvent(data: TicketEventData): Promise<ApplyResu
   if (data.version === 0) {
     try {
       // The event was validated against its schema: straight to the driver, without mongoose's save() machinery.
-      await Ticket.collection.insertOne({ _id: new Types.ObjectId(data.id), title: data.title, price: data.price, version: 0 });
+      await Ticket.collection.insertOne({
+        _id: new Types.ObjectId(data.id),
+        title: data.title,
+        price: data.price,
+        userId: data.userId,
+        version: 0,
+      });
       return 'applied';
     } catch (err) {
       if (isDuplicateKeyError(err)) return 'stale';
@@ -29,7 +35,7 @@ export async function applyTicketEvent(data: TicketEventData): Promise<ApplyResu
 
     if (!replica) {
       try {
-        await Ticket.create({ _id: data.id, title: data.title, price: data.price, version: data.version });
+        await Ticket.create({ _id: data.id, title: data.title, price: data.price, userId: data.userId, version: data.version });
         return 'applied';
       } catch (err) {
         if (!isDuplicateKeyError(err)) throw err;
@@ -39,7 +45,7 @@ export async function applyTicketEvent(data: TicketEventData): Promise<ApplyResu
     const updated = await updateIfMatches(
       Ticket,
       { _id: replica._id, version: replica.version },
-      { $set: { title: data.title, price: data.price, version: data.version } },
+      { $set: { title: data.title, price: data.price, userId: data.userId, version: data.version } },
     );
     if (updated) return 'applied';
   }
