@@ -175,38 +175,6 @@ async function main(options: BenchOptions, teardown: Teardown): Promise<BenchRep
     }
   };
 
-  /** Convergence, settle and out-of-order recovery of one system (running), for one round. */
-  const measureEvents = async (target: Target, round: number): Promise<void> => {
-    const series = await attempt(`${target.name} convergence`, () => convergenceSeries(httpBench, target));
-    if (series) {
-      perTarget(raw.convergence, target).push(series);
-      for (const r of series.runs) {
-        log(
-          `${target.name} r${round} convergence at ${r.rate}/s: p50 ${r.p50?.toFixed(1)} ms, p99 ${r.p99?.toFixed(1)} ms, max ${r.max?.toFixed(1)} ms` +
-            `${r.unconverged ? `, ${r.unconverged} not converged` : ''}${r.sustained ? '' : ' (not sustained)'}`,
-        );
-      }
-    }
-    const settled = await attempt(`${target.name} settle`, () => settle(httpBench, target));
-    if (settled) {
-      perTarget(raw.settle, target).push(settled);
-      log(
-        `${target.name} r${round} settle of ${settled.orders} orders: ${
-          settled.settleMs === undefined
-            ? `not settled within the cap (${settled.unsettled.tickets} tickets, ${settled.unsettled.replica} replicas left)`
-            : `${settled.settleMs.toFixed(1)} ms`
-        }`,
-      );
-    }
-    const reordered: string[] = [];
-    for (let i = 0; i < options.outOfOrderReps; i++) {
-      const ooo = await attempt(`${target.name} out-of-order`, () => outOfOrder(httpBench, target));
-      if (ooo) perTarget(raw.outOfOrder, target).push(ooo);
-      reordered.push(ooo?.afterGapMs?.toFixed(1) ?? 'never');
-    }
-    log(`${target.name} r${round} out-of-order (ms after the gap filled): ${reordered.join(', ')}`);
-  };
-
   const warmed = new Set<Target>();
   const eventSize = options.sizes[0];
   for (const size of options.sizes) {
@@ -217,21 +185,15 @@ async function main(options: BenchOptions, teardown: Teardown): Promise<BenchRep
     log(`seeded in ${((nowMs() - seedStarted) / 1000).toFixed(1)} s`);
     const rounds = size > 10_000 ? options.roundsLarge : options.rounds;
     for (let round = 1; round <= rounds; round++) {
-      // Row by row, each system in turn (the other paused), so the two figures of a row are taken moments
-      // apart and a drift of the machine weighs on both; even rounds start with the other system (A B, B A).
-      const order = round % 2 === 1 ? targets : [...targets].reverse();
-      const switchTo = async (target: Target) => {
+      for (const target of targets) {
         for (const other of targets) if (other !== target) pause(other);
         await resume(target);
+        log(`${target.name}, ${sizeLabel(size)} tickets, round ${round} of ${rounds}`);
         if (!warmed.has(target) && options.parts.has('http')) {
           await attempt(`${target.name} warm-up`, () => warmUp(httpBench, target, size));
           warmed.add(target);
         }
-      };
-      log(`${sizeLabel(size)} tickets, round ${round} of ${rounds}`);
-      for (const row of options.parts.has('http') ? httpRows(size) : []) {
-        for (const target of order) {
-          await switchTo(target);
+        for (const row of options.parts.has('http') ? httpRows(size) : []) {
           const run = await attempt(`${target.name} ${row.endpoint} ${row.route} c${row.connections} ${sizeLabel(size)}`, () =>
             runHttpRow(httpBench, target, row, round),
           );
@@ -240,14 +202,38 @@ async function main(options: BenchOptions, teardown: Teardown): Promise<BenchRep
             log(describeRun(run));
           }
         }
-      }
-      if (size === eventSize && options.parts.has('events')) {
-        for (const target of order) {
-          await switchTo(target);
-          await measureEvents(target, round);
+        if (size === eventSize && options.parts.has('events')) {
+          const series = await attempt(`${target.name} convergence`, () => convergenceSeries(httpBench, target));
+          if (series) {
+            perTarget(raw.convergence, target).push(series);
+            for (const r of series.runs) {
+              log(
+                `${target.name} r${round} convergence at ${r.rate}/s: p50 ${r.p50?.toFixed(1)} ms, p99 ${r.p99?.toFixed(1)} ms, max ${r.max?.toFixed(1)} ms` +
+                  `${r.unconverged ? `, ${r.unconverged} not converged` : ''}${r.sustained ? '' : ' (not sustained)'}`,
+              );
+            }
+          }
+          const settled = await attempt(`${target.name} settle`, () => settle(httpBench, target));
+          if (settled) {
+            perTarget(raw.settle, target).push(settled);
+            log(
+              `${target.name} r${round} settle of ${settled.orders} orders: ${
+                settled.settleMs === undefined
+                  ? `not settled within the cap (${settled.unsettled.tickets} tickets, ${settled.unsettled.replica} replicas left)`
+                  : `${settled.settleMs.toFixed(1)} ms`
+              }`,
+            );
+          }
+          const reordered: string[] = [];
+          for (let i = 0; i < options.outOfOrderReps; i++) {
+            const ooo = await attempt(`${target.name} out-of-order`, () => outOfOrder(httpBench, target));
+            if (ooo) perTarget(raw.outOfOrder, target).push(ooo);
+            reordered.push(ooo?.afterGapMs?.toFixed(1) ?? 'never');
+          }
+          log(`${target.name} r${round} out-of-order (ms after the gap filled): ${reordered.join(', ')}`);
         }
+        pause(target);
       }
-      for (const target of targets) pause(target);
     }
   }
 
