@@ -64,17 +64,13 @@ export function instrumentTransport(transport: EventTransport, metrics: ServiceM
       return transport.subscribe(subject, options, (message) => {
         metrics.eventsReceived.inc({ subject });
         if (message.deliveryCount > 1) metrics.eventsRedelivered.inc({ subject });
+        // Everything the transport delivered, with the ack counted: a field added to deliveries passes through.
         return handler({
-          subject: message.subject,
-          data: message.data,
-          deliveryCount: message.deliveryCount,
-          trace: message.trace,
+          ...message,
           ack: () => {
             message.ack();
             metrics.eventsAcked.inc({ subject });
           },
-          nak: (delayMs) => message.nak(delayMs),
-          term: (reason) => message.term(reason),
         });
       });
     },

@@ -90,7 +90,8 @@ export abstract class Listener<S extends Subject> {
   }
 
   private async apply(data: EventData<S>, message: DeliveredMessage): Promise<void> {
-    const started = performance.now();
+    const isDebug = this.logger?.isLevelEnabled('debug') === true;
+    const started = isDebug ? performance.now() : 0;
     try {
       const result = await this.onMessage(data, {
         subject: message.subject,
@@ -99,8 +100,8 @@ export abstract class Listener<S extends Subject> {
         nak: (delayMs) => message.nak(delayMs),
         trace: message.trace && { requestId: message.trace.requestId, traceparent: continueTrace(message.trace.traceparent) },
       });
-      if (this.logger?.isLevelEnabled('debug')) {
-        this.logger.debug(
+      if (isDebug) {
+        this.logger?.debug(
           { ...this.about(message), id: data.id, version: data.version, result, ms: performance.now() - started },
           'event handled',
         );

@@ -385,10 +385,9 @@ export class OutboxRelay implements OutboxHandOff {
     }
     if (events.length > 0) {
       // Exactly the subdocuments we published: an event appended since stays. Filtered on `_id` alone,
-      // which FerretDB answers without reading the collection.
-      const sent = events.map(storedShape);
-      // The driver's own updateOne: the subdocuments are already in their stored shape, nothing to cast.
-      const pull = { $pullAll: { pendingEvents: sent } } as unknown as UpdateFilter<Record<string, unknown>>;
+      // which FerretDB answers without reading the collection. The driver's own updateOne: the events are
+      // already in their stored shape (handed off through `storedShape`, or read from the document).
+      const pull = { $pullAll: { pendingEvents: events } } as unknown as UpdateFilter<Record<string, unknown>>;
       await serialized(model, id, () => model.collection.updateOne({ _id: id }, pull));
     }
     if (published > 0) this.options.onPublished?.(published);

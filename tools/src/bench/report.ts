@@ -419,29 +419,20 @@ function renderEvents(report: BenchReport, out: string[]): void {
 
 function renderPubSub(report: BenchReport, out: string[]): void {
   const p = report.pubsub;
+  const row = (label: string, { raw, current, baseline }: PubSubFigures['publish']) => [
+    label,
+    int(raw),
+    int(current),
+    times(ratio(current, raw)),
+    int(baseline),
+    times(ratio(baseline, raw)),
+  ];
   out.push(`## Publisher / Listener vs raw @nats-io/jetstream (${p.events.toLocaleString('en-US')} events; events/s, medians)`);
   out.push('');
   out.push(
     table(
       ['figure', 'raw', 'current', 'current / raw', 'baseline', 'baseline / raw'],
-      [
-        [
-          'publish (awaited acks, window of 64)',
-          int(p.publish.raw),
-          int(p.publish.current),
-          times(ratio(p.publish.current, p.publish.raw)),
-          int(p.publish.baseline),
-          times(ratio(p.publish.baseline, p.publish.raw)),
-        ],
-        [
-          'consume (durable pull consumer, ack each)',
-          int(p.consume.raw),
-          int(p.consume.current),
-          times(ratio(p.consume.current, p.consume.raw)),
-          int(p.consume.baseline),
-          times(ratio(p.consume.baseline, p.consume.raw)),
-        ],
-      ],
+      [row('publish (awaited acks, window of 64)', p.publish), row('consume (durable pull consumer, ack each)', p.consume)],
     ),
   );
   out.push('');
