@@ -7,11 +7,15 @@ export { EventValidationError, encodeEvent } from './events/codec';
 export { connectEventBus, type EventBusConfig, eventBusConfigFromEnv, jetStreamNames } from './events/event-bus';
 export { Listener, type MessageContext } from './events/listener';
 export {
+  CANCEL_REASONS,
+  CancelReason,
   canTransition,
   EXPIRING_STATUSES,
   isHolding,
   ORDER_STATUSES,
   OrderStatus,
+  REJECTION_REASONS,
+  RejectionReason,
 } from './events/order-status';
 export { Publisher } from './events/publisher';
 export {
@@ -21,6 +25,9 @@ export {
   type OrderEventData,
   type OrderUpdatedEvent,
   orderEventSchema,
+  type ReservationDecidedEvent,
+  type ReservationEventData,
+  reservationEventSchema,
   type TicketCreatedEvent,
   type TicketEventData,
   type TicketUpdatedEvent,

@@ -123,7 +123,7 @@ describe('OutboxRelay on real MongoDB-compatible storage and real JetStream', ()
     };
 
     await new OutboxRelay([Aggregate], slow).flush();
-    expect((await Aggregate.findById(id))?.pendingEvents.map((e) => e.messageId)).toEqual([`${id}:1`]);
+    expect((await Aggregate.findById(id))?.pendingEvents.map((e) => e.messageId)).toEqual([`ticket:updated/${id}:1`]);
 
     await new OutboxRelay([Aggregate], bus).flush();
     expect(await storedMessages(bus)).toEqual([`ticket:created ${id}:0`, `ticket:updated ${id}:1`]);

@@ -203,7 +203,7 @@ async function main(): Promise<void> {
 
   const order: OrderCreatedEvent = {
     subject: Subjects.OrderCreated,
-    data: { id: 'o1', version: 0, status: OrderStatus.Created, userId: 'u2', expiresAt: new Date(0).toISOString(), ticket: { id: 't1', price: 40 } },
+    data: { id: 'o1', version: 0, status: OrderStatus.Created, userId: 'u2', expiresAt: new Date(0).toISOString(), ticket: { id: 't1', price: 40, version: 0 } },
   };
 
   console.log(
@@ -514,7 +514,11 @@ describe('the published package', () => {
         unknownRoute: { status: 404, body: { errors: [{ message: 'Route not found' }] } },
       },
       published: [
-        { subject: 'ticket:created', messageId: 't1:0', payload: { id: 't1', version: 0, title: 'Concert', price: 40, userId: 'u1' } },
+        {
+          subject: 'ticket:created',
+          messageId: 'ticket:created/t1:0',
+          payload: { id: 't1', version: 0, title: 'Concert', price: 40, userId: 'u1' },
+        },
       ],
       invalidPublish: 'EventValidationError',
       verdicts: ['applied', 'stale', 'gap'],

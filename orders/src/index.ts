@@ -3,6 +3,7 @@ import { connectMongo, isMongoConnected } from '@ticketing/common/mongo';
 import { startEventRuntime } from '@ticketing/common/outbox';
 import { buildApp } from './app';
 import { loadConfig, type OrdersConfig } from './config';
+import { ReservationDecidedListener } from './events/listeners/reservation-decided-listener';
 import { TicketCreatedListener } from './events/listeners/ticket-created-listener';
 import { TicketUpdatedListener } from './events/listeners/ticket-updated-listener';
 import { Order, orders } from './models/order';
@@ -28,7 +29,11 @@ async function main(config: OrdersConfig, { logger, shutdown }: ServiceContext):
     shutdown,
   });
   const { bus } = events;
-  await events.listen([new TicketCreatedListener(bus, logger), new TicketUpdatedListener(bus, logger)]);
+  await events.listen([
+    new TicketCreatedListener(bus, logger),
+    new TicketUpdatedListener(bus, logger),
+    new ReservationDecidedListener(bus, logger),
+  ]);
 
   const sweeper = new ExpirySweeper({ intervalMs: config.expirySweepIntervalMs, logger });
   sweeper.start();

@@ -23,7 +23,7 @@ describe('order expiry', () => {
     const stored = await Order.findById(order.id);
     expect(stored?.status).toBe('cancelled');
     expect(stored?.version).toBe(1);
-    expect(JSON.parse(stored?.pendingEvents.at(-1)?.payload ?? '{}')).toMatchObject({ version: 1, status: 'cancelled' });
+    expect(JSON.parse(stored?.pendingEvents.at(-1)?.payload ?? '{}')).toMatchObject({ version: 1, status: 'cancelled', reason: 'expired' });
     await expect(createOrder(newUser().id, ticket.id, 60)).resolves.toBeDefined();
   });
 

@@ -41,7 +41,7 @@ describe('POST /api/orders', () => {
           status: 'created',
           userId: buyer.id,
           expiresAt: res.body.expiresAt,
-          ticket: { id: ticket.id, price: 80 },
+          ticket: { id: ticket.id, price: 80, version: 0 },
         },
       ],
     ]);
@@ -127,7 +127,15 @@ describe('DELETE /api/orders/:id', () => {
     const stored = await Order.findById(order.id);
     expect(stored?.status).toBe('cancelled');
     expect(stored?.version).toBe(1);
-    expect(JSON.parse(stored?.pendingEvents[1].payload ?? '{}')).toMatchObject({ id: order.id, version: 1, status: 'cancelled' });
+    expect(stored?.reason).toBe('cancelled by buyer');
+    expect(JSON.parse(stored?.pendingEvents[1].payload ?? '{}')).toMatchObject({
+      id: order.id,
+      version: 1,
+      status: 'cancelled',
+      reason: 'cancelled by buyer',
+    });
+    const shown = await request(app).get(`/api/orders/${order.id}`).set('Cookie', sessionCookie(buyer)).expect(200);
+    expect(shown.body).toMatchObject({ status: 'cancelled', reason: 'cancelled by buyer' });
   });
 
   it('When the order is cancelled twice, then the second is a no-op 204 without a new event', async () => {

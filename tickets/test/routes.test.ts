@@ -21,9 +21,13 @@ describe('POST /api/tickets', () => {
     expect(res.body).toEqual({ id: expect.any(String), title: 'Concert', price: 19.99, userId: seller.id, version: 0 });
     const stored = await Ticket.findById(res.body.id);
     expect(stored?.pendingEvents.map((e) => [e.subject, e.messageId, JSON.parse(e.payload)])).toEqual([
-      ['ticket:created', `${res.body.id}:0`, { id: res.body.id, version: 0, title: 'Concert', price: 19.99, userId: seller.id }],
+      [
+        'ticket:created',
+        `ticket:created/${res.body.id}:0`,
+        { id: res.body.id, version: 0, title: 'Concert', price: 19.99, userId: seller.id },
+      ],
     ]);
-    expect(handedOff).toContain(`${res.body.id}:0`);
+    expect(handedOff).toContain(`ticket:created/${res.body.id}:0`);
   });
 
   it('When the price comes as a decimal string, then it is stored as a number', async () => {
@@ -94,7 +98,7 @@ describe('PUT /api/tickets/:id', () => {
 
     expect(res.body).toEqual({ ...created, title: 'Concert (late show)', price: 25, version: 1 });
     const stored = await Ticket.findById(created.id);
-    expect(stored?.pendingEvents.map((e) => e.messageId)).toEqual([`${created.id}:0`, `${created.id}:1`]);
+    expect(stored?.pendingEvents.map((e) => e.messageId)).toEqual([`ticket:created/${created.id}:0`, `ticket:updated/${created.id}:1`]);
     expect(JSON.parse(stored?.pendingEvents[1].payload ?? '{}')).toEqual({
       id: created.id,
       version: 1,

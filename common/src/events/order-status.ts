@@ -4,12 +4,15 @@
  *     created ──► awaiting:payment ──► complete
  *        │               │
  *        └──────► cancelled ◄──────┘     (by the buyer, by expiry, or a rejected reservation)
+ *
+ * `created` → `awaiting:payment` when tickets accepts the reservation (`reservation:decided`).
  */
 export const OrderStatus = {
-  /** Created, ticket reserved, waiting for payment until `expiresAt`. */
+  /** Placed; waiting for tickets to accept the reservation (or reject it). Expires at `expiresAt`. */
   Created: 'created',
-  /** Cancelled by the buyer or by expiry; the ticket is free again. */
+  /** Cancelled (see `CancelReason`); the ticket is not (or no longer) held by it. */
   Cancelled: 'cancelled',
+  /** tickets reserved the ticket for it; waiting for payment until `expiresAt`. */
   AwaitingPayment: 'awaiting:payment',
   /** Paid: final, cannot be cancelled. */
   Complete: 'complete',
@@ -40,3 +43,28 @@ export function canTransition(from: OrderStatus, to: OrderStatus): boolean {
 export function isHolding(status: OrderStatus): boolean {
   return HOLDING_STATUSES.includes(status);
 }
+
+/** Why tickets rejects a reservation: the order is cancelled with this as its reason. */
+export const RejectionReason = {
+  /** The ticket changed (an edit) since the version the order was placed against. */
+  TicketChanged: 'ticket changed',
+  /** Another order holds the ticket. */
+  TicketReserved: 'ticket reserved',
+  /** The buyer is the ticket's seller. */
+  OwnTicket: 'own ticket',
+} as const;
+
+export type RejectionReason = (typeof RejectionReason)[keyof typeof RejectionReason];
+
+export const REJECTION_REASONS = Object.values(RejectionReason) as [RejectionReason, ...RejectionReason[]];
+
+/** Why an order is cancelled: by its buyer, by expiry, or because tickets rejected the reservation. */
+export const CancelReason = {
+  ByBuyer: 'cancelled by buyer',
+  Expired: 'expired',
+  ...RejectionReason,
+} as const;
+
+export type CancelReason = (typeof CancelReason)[keyof typeof CancelReason];
+
+export const CANCEL_REASONS = Object.values(CancelReason) as [CancelReason, ...CancelReason[]];

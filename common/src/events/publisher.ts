@@ -6,12 +6,16 @@ import type { EventTransport } from './transport';
 
 /**
  * An event ready to go out: validated against its subject's schema and serialised, with its deduplication
- * id `<aggregate id>:<version>` and the trace of the request (or event) that caused it. What the outbox
+ * id `<subject>/<id>:<version>` and the trace of the request (or event) that caused it. What the outbox
  * stores in an aggregate's document, and what `sendEvent` publishes: every event leaves through these two.
  */
 export interface OutgoingEvent {
   subject: Subject;
-  /** `<aggregate id>:<version>`: JetStream drops a re-publish with the same id. */
+  /**
+   * `<subject>/<id>:<version>`: JetStream drops a re-publish with the same id. The subject is part of it
+   * because one id can have events of several subjects (an order's `order:created` v0 and the
+   * `reservation:decided` answering it).
+   */
   messageId: string;
   /** The validated JSON payload. */
   payload: string;
@@ -27,7 +31,7 @@ export interface OutgoingEvent {
 export function prepareEvent<S extends Subject>(subject: S, data: EventData<S>, trace?: TraceContext): OutgoingEvent {
   return {
     subject,
-    messageId: `${data.id}:${data.version}`,
+    messageId: `${subject}/${data.id}:${data.version}`,
     payload: serializeEvent(subject, data),
     ...(trace ? { requestId: trace.requestId, traceparent: trace.traceparent } : {}),
   };
@@ -45,7 +49,7 @@ export function sendEvent(transport: EventTransport, event: OutgoingEvent): Prom
  * Publishes one kind of event straight away (services publish through the outbox instead, which uses the
  * same `prepareEvent` and `sendEvent`). The payload is validated against the subject's schema before it
  * leaves the process, and `publish` resolves only once the server has stored it. The message id is
- * `<aggregate id>:<version>`, so publishing the same state twice is deduplicated by JetStream.
+ * `<subject>/<id>:<version>`, so publishing the same state twice is deduplicated by JetStream.
  *
  *     class TicketCreatedPublisher extends Publisher<typeof Subjects.TicketCreated> {
  *       readonly subject = Subjects.TicketCreated;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ORDER_STATUSES } from './order-status';
+import { CANCEL_REASONS, ORDER_STATUSES, REJECTION_REASONS } from './order-status';
 import { type Subject, Subjects } from './subjects';
 
 /** The event catalogue: one runtime schema per subject; the TypeScript types are inferred from these. */
@@ -24,16 +24,35 @@ export const orderEventSchema = z.object({
   id,
   version,
   status: z.enum(ORDER_STATUSES),
+  /** Why a cancelled order was cancelled. */
+  reason: z.enum(CANCEL_REASONS).optional(),
   userId: id,
   expiresAt: z.iso.datetime(),
-  ticket: z.object({ id, price }),
+  /** The ticket version the order was placed against, and its price at that version. */
+  ticket: z.object({ id, price, version }),
 });
+
+const reservationFields = {
+  /** The order the decision answers. */
+  id,
+  /** The order version it answers: its `order:created` (0). */
+  version,
+  /** The ticket and its version after the decision (the reserved version when accepted). */
+  ticket: z.object({ id, version }),
+};
+
+/** tickets' decision on an order's reservation (`reservation:decided`). */
+export const reservationEventSchema = z.discriminatedUnion('outcome', [
+  z.object({ ...reservationFields, outcome: z.literal('accepted') }),
+  z.object({ ...reservationFields, outcome: z.literal('rejected'), reason: z.enum(REJECTION_REASONS) }),
+]);
 
 export const eventSchemas = {
   [Subjects.TicketCreated]: ticketEventSchema,
   [Subjects.TicketUpdated]: ticketEventSchema,
   [Subjects.OrderCreated]: orderEventSchema,
   [Subjects.OrderUpdated]: orderEventSchema,
+  [Subjects.ReservationDecided]: reservationEventSchema,
 } as const satisfies Record<Subject, z.ZodType<{ id: string; version: number }>>;
 
 /** The payload type of the event named `S`. */
@@ -41,6 +60,7 @@ export type EventData<S extends Subject> = z.infer<(typeof eventSchemas)[S]>;
 
 export type TicketEventData = z.infer<typeof ticketEventSchema>;
 export type OrderEventData = z.infer<typeof orderEventSchema>;
+export type ReservationEventData = z.infer<typeof reservationEventSchema>;
 
 /** One type per event, for code that handles a whole event (subject and data together). */
 export interface TicketCreatedEvent {
@@ -58,4 +78,8 @@ export interface OrderCreatedEvent {
 export interface OrderUpdatedEvent {
   subject: typeof Subjects.OrderUpdated;
   data: EventData<typeof Subjects.OrderUpdated>;
+}
+export interface ReservationDecidedEvent {
+  subject: typeof Subjects.ReservationDecided;
+  data: EventData<typeof Subjects.ReservationDecided>;
 }

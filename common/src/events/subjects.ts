@@ -4,6 +4,8 @@ export const Subjects = {
   TicketUpdated: 'ticket:updated',
   OrderCreated: 'order:created',
   OrderUpdated: 'order:updated',
+  /** tickets' answer to an order's `order:created`: the reservation is accepted, or rejected with a reason. */
+  ReservationDecided: 'reservation:decided',
 } as const;
 
 export type Subject = (typeof Subjects)[keyof typeof Subjects];

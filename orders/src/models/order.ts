@@ -1,14 +1,18 @@
-import { ORDER_STATUSES, type OrderEventData, type OrderStatus } from '@ticketing/common/events';
+import { CANCEL_REASONS, type CancelReason, ORDER_STATUSES, type OrderEventData, type OrderStatus } from '@ticketing/common/events';
 import { AggregateStore, outboxPlugin, type PendingEvent } from '@ticketing/common/outbox';
 import { type HydratedDocument, model, Schema, Types } from 'mongoose';
 
 export interface OrderAttrs {
   userId: string;
   status: OrderStatus;
+  /** Why a cancelled order was cancelled. */
+  reason?: CancelReason;
   expiresAt: Date;
   ticket: Types.ObjectId;
-  /** The ticket's price when the order was placed (announced with the order). */
+  /** The ticket's price at `ticketVersion` (announced with the order). */
   ticketPrice: number;
+  /** The ticket version the order was placed against: tickets reserves the ticket only if it is still at it. */
+  ticketVersion: number;
   version: number;
   /**
    * The ticket's id while the order holds it, the order's own id once it no longer does. A unique index
@@ -22,9 +26,11 @@ const orderSchema = new Schema<OrderAttrs>(
   {
     userId: { type: String, required: true, index: true },
     status: { type: String, required: true, enum: ORDER_STATUSES },
+    reason: { type: String, enum: CANCEL_REASONS },
     expiresAt: { type: Date, required: true },
     ticket: { type: Schema.Types.ObjectId, ref: 'Ticket', required: true },
     ticketPrice: { type: Number, required: true },
+    ticketVersion: { type: Number, required: true },
     version: { type: Number, required: true, default: 0 },
     reservationKey: { type: String, required: true, unique: true },
   },
@@ -32,8 +38,16 @@ const orderSchema = new Schema<OrderAttrs>(
     versionKey: false,
     toJSON: {
       transform(_doc, ret: Record<string, unknown>) {
-        const { _id, userId, status, expiresAt, ticket, version } = ret;
-        return { id: String(_id), userId, status, expiresAt, version, ticket: ticket instanceof Types.ObjectId ? String(ticket) : ticket };
+        const { _id, userId, status, reason, expiresAt, ticket, version } = ret;
+        return {
+          id: String(_id),
+          userId,
+          status,
+          ...(reason ? { reason } : {}),
+          expiresAt,
+          version,
+          ticket: ticket instanceof Types.ObjectId ? String(ticket) : ticket,
+        };
       },
     },
   },
@@ -57,14 +71,17 @@ export function withTicket(order: OrderDocument, ticket: unknown): OrderDocument
 
 /** The full state announced in `order:created` / `order:updated`. */
 export function orderEventData(
-  order: Pick<OrderAttrs, 'userId' | 'status' | 'expiresAt' | 'ticket' | 'ticketPrice' | 'version'> & { _id: Types.ObjectId },
+  order: Pick<OrderAttrs, 'userId' | 'status' | 'reason' | 'expiresAt' | 'ticket' | 'ticketPrice' | 'ticketVersion' | 'version'> & {
+    _id: Types.ObjectId;
+  },
 ): OrderEventData {
   return {
     id: order._id.toHexString(),
     version: order.version,
     status: order.status,
+    ...(order.reason ? { reason: order.reason } : {}),
     userId: order.userId,
     expiresAt: order.expiresAt.toISOString(),
-    ticket: { id: order.ticket.toHexString(), price: order.ticketPrice },
+    ticket: { id: order.ticket.toHexString(), price: order.ticketPrice, version: order.ticketVersion },
   };
 }

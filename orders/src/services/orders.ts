@@ -1,5 +1,14 @@
 import { BadRequestError, HttpError, isDuplicateKeyError, NotAuthorizedError, NotFoundError } from '@ticketing/common/errors';
-import { canTransition, EXPIRING_STATUSES, isHolding, OrderStatus, Subjects } from '@ticketing/common/events';
+import {
+  type ApplyResult,
+  CancelReason,
+  canTransition,
+  EXPIRING_STATUSES,
+  isHolding,
+  OrderStatus,
+  type ReservationEventData,
+  Subjects,
+} from '@ticketing/common/events';
 import type { TraceContext } from '@ticketing/common/http';
 import { pendingEvent } from '@ticketing/common/outbox';
 import { Order, type OrderDocument, orderEventData, orders, withTicket } from '../models/order';
@@ -8,9 +17,10 @@ import { Ticket } from '../models/ticket';
 const MAX_ATTEMPTS = 5;
 
 /**
- * Places an order for a ticket. The order and its `order:created` event are one insert; the unique
- * reservation key makes the database refuse a second active order for the same ticket, however many
- * requests race.
+ * Places an order for a ticket, against the ticket version the replica has. The order and its
+ * `order:created` event are one insert; the unique reservation key makes the database refuse a second
+ * active order for the same ticket, however many requests race. The order stays `created` until tickets
+ * decides the reservation (`applyReservationDecision`).
  */
 export async function createOrder(
   userId: string,
@@ -27,6 +37,7 @@ export async function createOrder(
     expiresAt: new Date(Date.now() + expirationSeconds * 1000),
     ticket: ticket._id,
     ticketPrice: ticket.price,
+    ticketVersion: ticket.version,
     version: 0,
     reservationKey: ticket.id,
   });
@@ -41,21 +52,46 @@ export async function createOrder(
 }
 
 /**
- * Moves an order to `status` with its `order:updated` event, conditional on the version read.
- * Returns undefined when the order changed in between (the caller re-reads and decides again).
+ * Moves an order to `status` (a cancellation with its `reason`) with its `order:updated` event, conditional
+ * on the version read. Returns undefined when the order changed in between (the caller re-reads and
+ * decides again).
  */
-async function transition(order: OrderDocument, status: OrderStatus, trace?: TraceContext): Promise<OrderDocument | undefined> {
+async function transition(
+  order: OrderDocument,
+  status: OrderStatus,
+  reason?: CancelReason,
+  trace?: TraceContext,
+): Promise<OrderDocument | undefined> {
   const version = order.version + 1;
   if (!canTransition(order.status, status)) throw new Error(`order ${order.id} cannot go from ${order.status} to ${status}`);
-  const next = { ...orderEventData(order), status, version };
+  const next = { ...orderEventData(order), status, version, ...(reason ? { reason } : {}) };
   const updated = await orders.update(
     { _id: order._id, version: order.version },
     {
-      $set: { status, version, reservationKey: isHolding(status) ? order.reservationKey : order.id },
+      $set: { status, version, reservationKey: isHolding(status) ? order.reservationKey : order.id, ...(reason ? { reason } : {}) },
       $push: { pendingEvents: pendingEvent(Subjects.OrderUpdated, next, trace) },
     },
   );
   return updated ?? undefined;
+}
+
+/**
+ * Applies tickets' decision on an order's reservation: an accepted one confirms the order
+ * (`awaiting:payment`), a rejected one cancels it with the reason. Only an order still `created` is
+ * decided; for any other the decision comes late (the buyer cancelled, or it expired) or twice: `stale`.
+ */
+export async function applyReservationDecision(decision: ReservationEventData, trace?: TraceContext): Promise<ApplyResult> {
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const order = await Order.findById(decision.id);
+    if (!order) throw new Error(`reservation decided for unknown order ${decision.id}`);
+    if (order.status !== OrderStatus.Created || order.ticket.toHexString() !== decision.ticket.id) return 'stale';
+    const decided =
+      decision.outcome === 'accepted'
+        ? await transition(order, OrderStatus.AwaitingPayment, undefined, trace)
+        : await transition(order, OrderStatus.Cancelled, decision.reason, trace);
+    if (decided) return 'applied';
+  }
+  throw new Error(`order ${decision.id} kept changing while applying its reservation decision`);
 }
 
 /** Cancels the caller's order (idempotent); a complete order cannot be cancelled. */
@@ -70,7 +106,7 @@ export async function cancelOrder(
     if (order.userId !== userId) throw new NotAuthorizedError();
     if (order.status === OrderStatus.Complete) throw new BadRequestError('Cannot cancel a completed order');
     if (order.status === OrderStatus.Cancelled) return { order, isChanged: false };
-    const cancelled = await transition(order, OrderStatus.Cancelled, trace);
+    const cancelled = await transition(order, OrderStatus.Cancelled, CancelReason.ByBuyer, trace);
     if (cancelled) return { order: cancelled, isChanged: true };
   }
   throw new HttpError(409, 'The order is changing too often; try again');
@@ -85,7 +121,7 @@ export async function expireDueOrders(now = new Date(), batchSize = 100): Promis
   const due = await Order.find({ status: { $in: EXPIRING_STATUSES }, expiresAt: { $lte: now } }).limit(batchSize);
   let expired = 0;
   for (const order of due) {
-    if (await transition(order, OrderStatus.Cancelled)) expired++;
+    if (await transition(order, OrderStatus.Cancelled, CancelReason.Expired)) expired++;
   }
   return expired;
 }
@@ -99,7 +135,7 @@ export async function expireOrder(id: string, now = new Date()): Promise<'expire
     const order = await Order.findById(id);
     if (!order || !EXPIRING_STATUSES.includes(order.status)) return 'inactive';
     if (order.expiresAt > now) return 'not due';
-    if (await transition(order, OrderStatus.Cancelled)) return 'expired';
+    if (await transition(order, OrderStatus.Cancelled, CancelReason.Expired)) return 'expired';
   }
   return 'not due';
 }

@@ -10,8 +10,6 @@ export interface TicketAttrs {
   orderId?: string;
   /** Bumped by every change; every change is announced with it. */
   version: number;
-  /** Last version of each order event applied to this ticket: makes order events idempotent and ordered. */
-  orderVersions: Map<string, number>;
   pendingEvents: PendingEvent[];
 }
 
@@ -22,7 +20,6 @@ const ticketSchema = new Schema<TicketAttrs>(
     userId: { type: String, required: true },
     orderId: { type: String },
     version: { type: Number, required: true, default: 0 },
-    orderVersions: { type: Map, of: Number, default: () => new Map() },
   },
   {
     versionKey: false,

@@ -1,9 +1,8 @@
 import { BadRequestError, HttpError, NotAuthorizedError, NotFoundError } from '@ticketing/common/errors';
-import { type ApplyResult, isHolding, type OrderEventData, Subjects, versionVerdict } from '@ticketing/common/events';
+import { type ApplyResult, isHolding, type OrderEventData, OrderStatus, RejectionReason, Subjects } from '@ticketing/common/events';
 import type { TraceContext } from '@ticketing/common/http';
-import { updateIfMatches } from '@ticketing/common/mongo';
 import { pendingEvent } from '@ticketing/common/outbox';
-import { Ticket, type TicketDocument, ticketEventData, tickets } from '../models/ticket';
+import { Ticket, type TicketAttrs, type TicketDocument, ticketEventData, tickets } from '../models/ticket';
 
 /** How often a write is retried when another write changed the ticket between our read and our write. */
 const MAX_ATTEMPTS = 5;
@@ -45,39 +44,83 @@ export async function updateTicket(id: string, userId: string, input: TicketInpu
 }
 
 /**
- * Applies an order event to the ticket it concerns: an order that holds the ticket reserves it, a
- * cancelled one frees it. The ticket remembers the last version of each order it applied, so the
- * check and the change are one conditional single-document write: duplicates are ignored and an event
- * whose predecessor is missing waits (`gap`).
+ * Why `order` cannot have the ticket as it is now, or undefined when it can: tickets is the authority on its
+ * tickets, so an order reserves only a free ticket, of someone else, still at the version it was placed against.
+ */
+export function reservationVerdict(
+  ticket: Pick<TicketAttrs, 'userId' | 'orderId' | 'version'>,
+  order: OrderEventData,
+): RejectionReason | undefined {
+  if (ticket.userId === order.userId) return RejectionReason.OwnTicket;
+  if (ticket.orderId) return RejectionReason.TicketReserved;
+  if (ticket.version !== order.ticket.version) return RejectionReason.TicketChanged;
+  return undefined;
+}
+
+/**
+ * Applies an order event to the ticket it concerns. The ticket remembers only which order holds it, so its
+ * document does not grow with its history; the order lifecycle (cancelled and complete are final) and the
+ * ticket version the order was placed against make every duplicate or out-of-order event harmless:
+ *
+ * - `order:created` of a new order: the reservation is decided (`reservationVerdict`). Accepted: the ticket
+ *   is reserved (version + 1, `ticket:updated`) and `reservation:decided` accepted is announced in the same
+ *   write. Rejected: only `reservation:decided` rejected, with the reason; the ticket does not change.
+ * - An event of the holding order: a cancellation frees the ticket (version + 1); any other status keeps it.
+ * - A later event of an order that does not hold the ticket: if its `order:created` would still be accepted,
+ *   that event has not been applied yet (`gap`: wait for it); otherwise it can never reserve the ticket, and
+ *   the event has nothing to change (`stale`).
+ *
+ * Every write is conditional on the ticket version read, and every change of the holder bumps it.
  */
 export async function applyOrderEvent(order: OrderEventData, trace?: TraceContext): Promise<ApplyResult> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    // A plain read (no mongoose document): this runs for every order event. The orderVersions map then
-    // arrives as the plain object it is stored as.
+    // A plain read (no mongoose document): this runs for every order event.
     const ticket = await Ticket.findById(order.ticket.id).lean();
     if (!ticket) throw new Error(`order ${order.id} refers to unknown ticket ${order.ticket.id}`);
-    const known: number | undefined = (ticket.orderVersions as unknown as Record<string, number> | undefined)?.[order.id];
-    const verdict = versionVerdict(order.version, known);
-    if (verdict !== 'apply') return verdict === 'stale' ? 'stale' : 'gap';
+    const current = { _id: ticket._id, version: ticket.version };
+    const version = ticket.version + 1;
 
-    let orderId = ticket.orderId;
-    if (isHolding(order.status)) orderId ??= order.id;
-    else if (orderId === order.id) orderId = undefined;
-
-    const versionPath = `orderVersions.${order.id}`;
-    const filter = { _id: ticket._id, version: ticket.version, [versionPath]: known === undefined ? { $exists: false } : known };
-    if (orderId === ticket.orderId) {
-      // Bookkeeping only: the ticket itself does not change, so there is nothing to announce.
-      if (await updateIfMatches(Ticket, filter, { $set: { [versionPath]: order.version } })) return 'applied';
+    if (ticket.orderId === order.id) {
+      if (isHolding(order.status)) return order.version === 0 ? 'stale' : 'applied';
+      const freed = await tickets.update(current, {
+        $set: { version },
+        $unset: { orderId: 1 },
+        $push: { pendingEvents: pendingEvent(Subjects.TicketUpdated, { ...ticketEventData(ticket), orderId: undefined, version }, trace) },
+      });
+      if (freed) return 'applied';
       continue;
     }
-    const version = ticket.version + 1;
-    const changed = await tickets.update(filter, {
-      $set: { [versionPath]: order.version, version, ...(orderId ? { orderId } : {}) },
-      ...(orderId ? {} : { $unset: { orderId: 1 } }),
-      $push: { pendingEvents: pendingEvent(Subjects.TicketUpdated, { ...ticketEventData(ticket), orderId, version }, trace) },
+
+    const rejection = reservationVerdict(ticket, order);
+    if (order.version > 0 || order.status !== OrderStatus.Created) return rejection === undefined ? 'gap' : 'stale';
+
+    const decided = (ticketVersion: number) => ({
+      id: order.id,
+      version: order.version,
+      ticket: { id: order.ticket.id, version: ticketVersion },
     });
-    if (changed) return 'applied';
+    const written = rejection
+      ? await tickets.update(current, {
+          $push: {
+            pendingEvents: pendingEvent(
+              Subjects.ReservationDecided,
+              { ...decided(ticket.version), outcome: 'rejected', reason: rejection },
+              trace,
+            ),
+          },
+        })
+      : await tickets.update(current, {
+          $set: { orderId: order.id, version },
+          $push: {
+            pendingEvents: {
+              $each: [
+                pendingEvent(Subjects.TicketUpdated, { ...ticketEventData(ticket), orderId: order.id, version }, trace),
+                pendingEvent(Subjects.ReservationDecided, { ...decided(version), outcome: 'accepted' }, trace),
+              ],
+            },
+          },
+        });
+    if (written) return 'applied';
   }
   throw new Error(`ticket ${order.ticket.id} kept changing while applying order ${order.id} v${order.version}`);
 }
