@@ -54,6 +54,8 @@ export interface CommonApi {
     prefix: string,
   ) => { toWire(subject: string): string };
   encodeEvent(subject: string, data: TicketEvent): Uint8Array;
+  /** The event names this version knows. */
+  Subjects?: Record<string, string>;
 }
 
 const REQUIRED = ['JetStreamTransport', 'Publisher', 'Listener', 'jetStreamNames', 'encodeEvent'] as const;

@@ -167,7 +167,10 @@ async function prepare(bench: HttpBench, target: Target, row: HttpRow, durationS
           return { ...common, url: `${base}/api/orders`, method: 'POST', headers, vary: { kind: 'orderBody', ids } };
         },
         probe: { url: `${base}/api/orders`, init: { method: 'POST', headers, body: JSON.stringify({ ticketId: pool.ids[0] }) } },
-        eventsPer2xx: { 'order:created': 1, 'ticket:updated': 1 },
+        // With reservations (1.0), tickets' decision and orders' confirmation follow: the order is settled then.
+        eventsPer2xx: hasReservations(target)
+          ? { 'order:created': 1, 'ticket:updated': 1, 'reservation:decided': 1, 'order:updated': 1 }
+          : { 'order:created': 1, 'ticket:updated': 1 },
         cleanup: pool.remove,
       };
     }
@@ -370,4 +373,9 @@ export async function warmUp(bench: HttpBench, target: Target, size: number): Pr
       await prepared.cleanup?.();
     }
   }
+}
+
+/** True when the target's version decides reservations (`reservation:decided`, then `awaiting:payment`). */
+function hasReservations(target: Target): boolean {
+  return Object.values(target.api.Subjects ?? {}).includes('reservation:decided');
 }

@@ -137,7 +137,10 @@ export function processesOf(target: Target): Record<string, number | undefined> 
 
 // --- data -------------------------------------------------------------------------------------------
 
-/** A ticket as the tickets service stores it (tickets/src/models/ticket.ts; the same in both versions today). */
+/**
+ * A ticket as the tickets service stores it (tickets/src/models/ticket.ts). `orderVersions` is for versions
+ * before 1.0, which kept it per ticket; later ones ignore it.
+ */
 function ticketDoc(_id: ObjectId, title: string, price: number, userId: string) {
   return { _id, title, price, userId, version: 0, orderVersions: {}, pendingEvents: [] };
 }
@@ -241,7 +244,7 @@ export async function removeByIds(target: Target, ids: readonly string[], orders
 export async function eventCounts(ctx: BenchContext, target: Target): Promise<Record<string, number>> {
   const info = await ctx.jsm.streams.info(target.wire.streamName, { subjects_filter: '>' });
   const counts: Record<string, number> = {};
-  for (const subject of ['ticket:created', 'ticket:updated', 'order:created', 'order:updated']) {
+  for (const subject of ['ticket:created', 'ticket:updated', 'order:created', 'order:updated', 'reservation:decided']) {
     counts[subject] = info.state.subjects?.[target.wire.toWire(subject)] ?? 0;
   }
   return counts;
