@@ -1,6 +1,6 @@
-# The image of one service, named by the SERVICE build argument: auth, tickets or orders. Build context:
-# the repository root, so @ticketing/common is compiled from the same commit (skaffold does this; by hand:
-# `docker build --build-arg SERVICE=auth -t ticketing/auth .`).
+# The image of one service, named by the SERVICE build argument: auth, tickets, orders or payments. Build
+# context: the repository root, so @ticketing/common is compiled from the same commit (skaffold does this; by
+# hand: `docker build --build-arg SERVICE=auth -t ticketing/auth .`).
 
 FROM node:20.19.5-bookworm-slim AS build
 # No default: a build that forgets the argument should stop, not quietly build one of the services.
@@ -9,8 +9,8 @@ ARG SERVICE
 # Stop first with a message that says what is wrong, rather than later with a puzzling COPY or npm error.
 # (BuildKit may reach the COPY of an unknown folder first; that fails too, naming the missing package.json.)
 RUN case "$SERVICE" in \
-      auth|tickets|orders) ;; \
-      *) echo "SERVICE must be auth, tickets or orders (got '$SERVICE'): docker build --build-arg SERVICE=auth ." >&2; exit 1 ;; \
+      auth|tickets|orders|payments) ;; \
+      *) echo "SERVICE must be auth, tickets, orders or payments (got '$SERVICE'): docker build --build-arg SERVICE=auth ." >&2; exit 1 ;; \
     esac
 WORKDIR /app
 # Manifests before sources: the dependency layer is reused until a package.json or the lockfile changes.

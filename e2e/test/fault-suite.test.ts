@@ -11,11 +11,12 @@ import { LoadGenerator } from './fault/load';
 import { startTestSystem, type TestSystem } from './system';
 
 /**
- * The fault suite: load through the gateway (many users creating, editing, buying and cancelling
+ * The fault suite: load through the gateway (many users creating, editing, buying, paying and cancelling
  * tickets, orders expiring after a few seconds) while every part fails in turn — each service killed
  * with SIGKILL and restarted, the NATS server restarted (its file store survives), the Mongo-compatible
  * server restarted, and orders frozen (SIGSTOP) for longer than its ackWait. Then the system must
- * converge: replicas equal sources, reservations match orders, nothing sold twice, no 2xx lost, every
+ * converge: replicas equal sources, reservations match orders, every active order at its ticket's price,
+ * complete orders paid once and cancelled ones refunded, nothing sold twice, no 2xx lost, every
  * event stored once with versions strictly +1, and no dead letters. It prints its figures.
  */
 const ORDER_EXPIRATION_SECONDS = 4;
@@ -64,7 +65,7 @@ describe('fault suite', () => {
     };
 
     await pause(3_000);
-    for (const service of ['tickets', 'orders', 'auth'] as const) {
+    for (const service of ['tickets', 'orders', 'payments', 'auth'] as const) {
       await fault(`SIGKILL ${service}, restart`, async () => {
         await system.services[service].kill();
         await pause(500);
@@ -114,6 +115,7 @@ describe('fault suite', () => {
         networkErrors: load.figures.networkErrors,
         ticketsCreated: load.ledger.tickets.size,
         ordersCreated: load.ledger.orders.size,
+        ordersPaid: load.ledger.payments.size,
         eventsPublished: stream.messages,
         redeliveries: await redeliveries(bus),
         deadLetters: deadLetters.length,

@@ -92,7 +92,7 @@ describe.each<TransportKind>(['jetstream', 'stan'])('the edit/order race on %s',
     let last: string[] = [];
     await waitFor(
       async () => {
-        last = await violations(system.db, { tickets: new Map(), orders: new Map() }, 3_000);
+        last = await violations(system.db, { tickets: new Map(), orders: new Map(), payments: new Set() }, 3_000);
         return last.length === 0;
       },
       { description: 'convergence', timeoutMs: 30_000, intervalMs: 250 },

@@ -8,12 +8,12 @@ import mongoose, { type Connection } from 'mongoose';
 export interface TestSystem extends RunningSystem {
   namespace: string;
   /** Direct, read-only use of each service's database (sources and replicas). */
-  db: { tickets: Connection; orders: Connection };
+  db: { tickets: Connection; orders: Connection; payments: Connection };
   logDir: string;
   shutdown(): Promise<void>;
 }
 
-/** Starts auth, tickets and orders as real processes on the run's servers, in their own namespace. */
+/** Starts auth, tickets, orders and payments as real processes on the run's servers, in their own namespace. */
 export async function startTestSystem(overrides: Partial<SystemOptions> = {}): Promise<TestSystem> {
   const namespace = `e2e${randomBytes(3).toString('hex')}`;
   const logDir = mkdtempSync(path.join(os.tmpdir(), `${namespace}-logs-`));
@@ -25,19 +25,20 @@ export async function startTestSystem(overrides: Partial<SystemOptions> = {}): P
   // Every test client comes from 127.0.0.1: lift auth's per-IP limit unless a test sets its own.
   const env = { ...overrides.env, auth: { RATE_LIMIT_PER_MINUTE: '1000000', ...overrides.env?.auth } };
   const system = await startSystem({ natsUrl, mongoUrl, namespace, logDir, clusterId, ...overrides, env });
-  const [tickets, orders] = await Promise.all([
+  const [tickets, orders, payments] = await Promise.all([
     mongoose.createConnection(system.databases.tickets, { maxPoolSize: 1 }).asPromise(),
     mongoose.createConnection(system.databases.orders, { maxPoolSize: 1 }).asPromise(),
+    mongoose.createConnection(system.databases.payments, { maxPoolSize: 1 }).asPromise(),
   ]);
   return {
     ...system,
     namespace,
     logDir,
-    db: { tickets, orders },
+    db: { tickets, orders, payments },
     shutdown: async () => {
       await system.stop();
-      await Promise.all([tickets.dropDatabase(), orders.dropDatabase()]).catch(() => undefined);
-      await Promise.all([tickets.close(), orders.close()]);
+      await Promise.all([tickets.dropDatabase(), orders.dropDatabase(), payments.dropDatabase()]).catch(() => undefined);
+      await Promise.all([tickets.close(), orders.close(), payments.close()]);
       if (!process.env.KEEP_STACK_DATA) rmSync(logDir, { recursive: true, force: true });
     },
   };

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { SERVICES } from '@ticketing/tools/system';
 import {
@@ -15,6 +15,7 @@ import {
   named,
   ofKind,
   readSkaffoldConfig,
+  repoRoot,
   selects,
   type Workload,
   workloadRunning,
@@ -184,6 +185,49 @@ describe('Kubernetes wiring', () => {
         }
       }
     }
+  });
+
+  it('When a Deployment sets a variable for its service, then the service reads it (a misspelt name would be ignored)', () => {
+    // Read by Node and the libraries rather than by the service's config.
+    const readByRuntime = new Set(['NODE_ENV']);
+    for (const { profile, manifests } of profiles) {
+      for (const { name } of SERVICES) {
+        const { container } = serviceContainer(manifests, name);
+        const read = new Set(startupEnvOf(name).map((r) => r.name));
+        const unread = (container.env ?? []).map((e) => e.name).filter((variable) => !read.has(variable) && !readByRuntime.has(variable));
+        expect({ profile, service: name, unread }).toEqual({ profile, service: name, unread: [] });
+      }
+    }
+  });
+
+  it('When a service is given a key or secret, then it comes from a Secret, and no Stripe key is written anywhere in infra or skaffold.yaml', () => {
+    const isCredential = (variable: string) => /(^|_)(KEY|SECRET|PASSWORD|TOKEN)(_|$)/.test(variable);
+    for (const { profile, manifests } of profiles) {
+      for (const { name } of SERVICES) {
+        const { container } = serviceContainer(manifests, name);
+        const credentials = (container.env ?? []).filter((e) => isCredential(e.name));
+        const fromSecret = credentials.map((e) => ({ variable: e.name, fromSecret: e.value === undefined && !!e.valueFrom?.secretKeyRef }));
+        expect({ profile, service: name, fromSecret }).toEqual({
+          profile,
+          service: name,
+          fromSecret: credentials.map((e) => ({ variable: e.name, fromSecret: true })),
+        });
+      }
+      // Nor through a ConfigMap (envFrom), which is plain text in the repository and in the cluster.
+      for (const { source, object } of ofKind<IConfigMap>(manifests, 'ConfigMap')) {
+        const keys = Object.keys({ ...object.data, ...object.binaryData });
+        expect({ profile, source, credentials: keys.filter(isCredential) }).toEqual({ profile, source, credentials: [] });
+      }
+    }
+    // A Stripe secret or restricted key with its random part (the README's `sk_test_...` placeholder has none).
+    const stripeKey = /\b[sr]k_(test|live)_[A-Za-z0-9]{8,}/;
+    const files = [
+      ...readdirSync(path.join(repoRoot, 'infra'), { recursive: true, encoding: 'utf8' }).map((f) => path.join('infra', f)),
+      'skaffold.yaml',
+    ]
+      .filter((file) => statSync(path.join(repoRoot, file)).isFile())
+      .filter((file) => stripeKey.test(readFileSync(path.join(repoRoot, file), 'utf8')));
+    expect(files).toEqual([]);
   });
 
   it('When any workload is deployed, then its images are built by skaffold or pinned to a version', () => {

@@ -3,6 +3,7 @@ import { connectMongo, isMongoConnected } from '@ticketing/common/mongo';
 import { startEventRuntime } from '@ticketing/common/outbox';
 import { buildApp } from './app';
 import { loadConfig, type OrdersConfig } from './config';
+import { PaymentCreatedListener } from './events/listeners/payment-created-listener';
 import { ReservationDecidedListener } from './events/listeners/reservation-decided-listener';
 import { TicketCreatedListener } from './events/listeners/ticket-created-listener';
 import { TicketUpdatedListener } from './events/listeners/ticket-updated-listener';
@@ -33,6 +34,7 @@ async function main(config: OrdersConfig, { logger, shutdown }: ServiceContext):
     new TicketCreatedListener(bus, logger),
     new TicketUpdatedListener(bus, logger),
     new ReservationDecidedListener(bus, logger),
+    new PaymentCreatedListener(bus, logger),
   ]);
 
   const sweeper = new ExpirySweeper({ intervalMs: config.expirySweepIntervalMs, logger });

@@ -1,6 +1,6 @@
 /**
- * `npm start`: the whole system on this machine. Starts the stack's servers, then auth, tickets and
- * orders as separate processes (own port, own database), then the gateway on one origin. Ctrl-C stops
+ * `npm start`: the whole system on this machine. Starts the stack's servers (with stripe-mock), then auth,
+ * tickets, orders and payments as separate processes (own port, own database), then the gateway on one origin. Ctrl-C stops
  * everything.
  */
 import path from 'node:path';
@@ -43,6 +43,7 @@ async function main(): Promise<void> {
       mongoUrl: stack.env.MONGO_URL,
       jwtKey: process.env.JWT_KEY,
       gatewayPort,
+      ...(stack.stripe ? { stripe: { apiBase: stack.stripe.url, secretKey: stack.stripe.secretKey } } : {}),
       logDir: path.join(stack.dir, 'logs'),
       echo: true,
     });

@@ -1,6 +1,6 @@
 /** Starts the services as separate processes behind the gateway: used by `npm start` and the end-to-end tests. */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import path from 'node:path';
 import { createGateway, type GatewayRoute } from './gateway';
@@ -9,12 +9,13 @@ import { databaseUrl } from './stack/mongo';
 import { repoRoot } from './stack/paths';
 import { freePort } from './stack/ports';
 
-export type ServiceName = 'auth' | 'tickets' | 'orders';
+export type ServiceName = 'auth' | 'tickets' | 'orders' | 'payments';
 
 export const SERVICES: ReadonlyArray<{ name: ServiceName; prefix: string }> = [
   { name: 'auth', prefix: '/api/users' },
   { name: 'tickets', prefix: '/api/tickets' },
   { name: 'orders', prefix: '/api/orders' },
+  { name: 'payments', prefix: '/api/payments' },
 ];
 
 export interface SystemOptions {
@@ -37,6 +38,8 @@ export interface SystemOptions {
   echo?: boolean;
   /** Repository root whose built services (`<root>/<service>/dist`) run; default this repository (the bench runs another commit's). */
   root?: string;
+  /** The Stripe API payments uses (stripe-mock's, from the stack) and its key; default STRIPE_API_BASE / STRIPE_SECRET_KEY. */
+  stripe?: { apiBase: string; secretKey: string };
 }
 
 export interface RunningSystem {
@@ -66,15 +69,19 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     await Promise.allSettled(Object.values(services).map((s) => s.stop('SIGTERM', 15_000)));
   };
 
+  const root = options.root ?? repoRoot;
+  const stripe = options.stripe ?? stripeFromEnv();
+  // A tree from before payments (the bench's baseline) runs without it.
+  const present = SERVICES.filter(({ name }) => existsSync(path.join(root, name, 'package.json')));
   try {
-    for (const { name, prefix } of SERVICES) {
+    for (const { name, prefix } of present) {
       const port = await freePort();
       urls[name] = `http://127.0.0.1:${port}`;
       databases[name] = databaseUrl(options.mongoUrl, options.namespace ? `${options.namespace}_${name}` : name);
       const service = new ManagedProcess({
         name,
         command: process.execPath,
-        args: [path.join(options.root ?? repoRoot, name, 'dist', 'index.js')],
+        args: [path.join(root, name, 'dist', 'index.js')],
         env: {
           ...process.env,
           PORT: String(port),
@@ -84,6 +91,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
           EVENT_TRANSPORT: options.transport ?? 'jetstream',
           ...(options.clusterId ? { NATS_CLUSTER_ID: options.clusterId } : {}),
           ...(options.namespace ? { EVENT_NAMESPACE: options.namespace } : {}),
+          ...(name === 'payments' && stripe ? { STRIPE_API_BASE: stripe.apiBase, STRIPE_SECRET_KEY: stripe.secretKey } : {}),
           ...options.env?.[name],
         },
         logFile: path.join(options.logDir, `${name}.log`),
@@ -107,4 +115,9 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
   const address = gateway.address();
   const port = typeof address === 'object' && address ? address.port : options.gatewayPort;
   return { gatewayUrl: `http://localhost:${port}`, services, databases, urls, jwtKey, stop };
+}
+
+function stripeFromEnv(): SystemOptions['stripe'] {
+  const { STRIPE_API_BASE: apiBase, STRIPE_SECRET_KEY: secretKey } = process.env;
+  return apiBase && secretKey ? { apiBase, secretKey } : undefined;
 }

@@ -47,12 +47,22 @@ export const reservationEventSchema = z.discriminatedUnion('outcome', [
   z.object({ ...reservationFields, outcome: z.literal('rejected'), reason: z.enum(REJECTION_REASONS) }),
 ]);
 
+/** A recorded payment, as announced by `payment:created`. */
+export const paymentEventSchema = z.object({
+  id,
+  version,
+  orderId: id,
+  /** The payment's id at Stripe (a PaymentIntent, `pi_…`). */
+  stripeId: z.string().min(1).max(255),
+});
+
 export const eventSchemas = {
   [Subjects.TicketCreated]: ticketEventSchema,
   [Subjects.TicketUpdated]: ticketEventSchema,
   [Subjects.OrderCreated]: orderEventSchema,
   [Subjects.OrderUpdated]: orderEventSchema,
   [Subjects.ReservationDecided]: reservationEventSchema,
+  [Subjects.PaymentCreated]: paymentEventSchema,
 } as const satisfies Record<Subject, z.ZodType<{ id: string; version: number }>>;
 
 /** The payload type of the event named `S`. */
@@ -61,6 +71,7 @@ export type EventData<S extends Subject> = z.infer<(typeof eventSchemas)[S]>;
 export type TicketEventData = z.infer<typeof ticketEventSchema>;
 export type OrderEventData = z.infer<typeof orderEventSchema>;
 export type ReservationEventData = z.infer<typeof reservationEventSchema>;
+export type PaymentEventData = z.infer<typeof paymentEventSchema>;
 
 /** One type per event, for code that handles a whole event (subject and data together). */
 export interface TicketCreatedEvent {
@@ -82,4 +93,8 @@ export interface OrderUpdatedEvent {
 export interface ReservationDecidedEvent {
   subject: typeof Subjects.ReservationDecided;
   data: EventData<typeof Subjects.ReservationDecided>;
+}
+export interface PaymentCreatedEvent {
+  subject: typeof Subjects.PaymentCreated;
+  data: EventData<typeof Subjects.PaymentCreated>;
 }

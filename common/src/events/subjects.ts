@@ -6,6 +6,8 @@ export const Subjects = {
   OrderUpdated: 'order:updated',
   /** tickets' answer to an order's `order:created`: the reservation is accepted, or rejected with a reason. */
   ReservationDecided: 'reservation:decided',
+  /** A payment for an order was charged and recorded. */
+  PaymentCreated: 'payment:created',
 } as const;
 
 export type Subject = (typeof Subjects)[keyof typeof Subjects];

@@ -24,6 +24,18 @@ interface OrderDoc {
 /** Statuses of an order tickets accepted: it holds its ticket. A `created` order is still waiting for the decision. */
 const HOLDING = new Set(['awaiting:payment', 'complete']);
 
+interface PaymentDoc {
+  _id: { toHexString(): string };
+  stripeId: string;
+  refundId?: string;
+  pendingEvents: unknown[];
+}
+interface OrderReplicaDoc {
+  _id: { toHexString(): string };
+  version: number;
+  status: string;
+}
+
 /**
  * Every way the system could disagree with itself, as a list of violations (empty = converged):
  * replicas equal their sources, reservations match accepted orders both ways and every accepted order's
@@ -31,16 +43,19 @@ const HOLDING = new Set(['awaiting:payment', 'complete']);
  * cancelled order has its reason, no outbox backlog, and every 2xx the load generator saw is in the database.
  */
 export async function violations(
-  db: { tickets: Connection; orders: Connection },
+  db: { tickets: Connection; orders: Connection; payments?: Connection },
   ledger: Ledger,
   expirySlackMs: number,
 ): Promise<string[]> {
-  const [sources, replicas, orders] = await Promise.all([
+  const [sources, replicas, orders, payments, orderReplicas] = await Promise.all([
     db.tickets.collection<TicketDoc>('tickets').find().toArray(),
     db.orders.collection<TicketDoc>('tickets').find().toArray(),
     db.orders.collection<OrderDoc>('orders').find().toArray(),
+    db.payments?.collection<PaymentDoc>('payments').find().toArray(),
+    db.payments?.collection<OrderReplicaDoc>('orders').find().toArray(),
   ]);
   const out: string[] = [];
+  if (payments && orderReplicas) out.push(...paymentViolations(orders, payments, orderReplicas, ledger));
   const replicaById = new Map(replicas.map((r) => [r._id.toHexString(), r]));
   const sourceById = new Map(sources.map((s) => [s._id.toHexString(), s]));
   const orderById = new Map(orders.map((o) => [o._id.toHexString(), o]));
@@ -101,6 +116,36 @@ export async function violations(
     const order = orderById.get(id);
     if (!order) out.push(`order ${id}: got a 201 but is not in the database`);
     else if (acked.isCancelled && order.status !== 'cancelled') out.push(`order ${id}: got a 204 cancel, status is ${order.status}`);
+  }
+  return out;
+}
+
+/**
+ * Payments agree with orders: its replica of each order equals the order; a complete order has exactly its
+ * payment, not refunded; a cancelled order's payment (it lost the race against expiry or the buyer) is
+ * refunded; no payment is left for an order that is still awaiting it; every 201 is a recorded payment.
+ */
+function paymentViolations(orders: OrderDoc[], payments: PaymentDoc[], replicas: OrderReplicaDoc[], ledger: Ledger): string[] {
+  const out: string[] = [];
+  const paymentById = new Map(payments.map((p) => [p._id.toHexString(), p]));
+  const replicaById = new Map(replicas.map((r) => [r._id.toHexString(), r]));
+  for (const order of orders) {
+    const id = order._id.toHexString();
+    const replica = replicaById.get(id);
+    if (!replica) out.push(`order ${id}: no replica in payments`);
+    else if (replica.version !== order.version || replica.status !== order.status) {
+      out.push(`order ${id}: payments' replica v${replica.version} ${replica.status} != v${order.version} ${order.status}`);
+    }
+    const payment = paymentById.get(id);
+    if (order.status === 'complete' && (!payment || payment.refundId)) out.push(`order ${id}: complete without a kept payment`);
+    if (order.status === 'cancelled' && payment && !payment.refundId) out.push(`order ${id}: cancelled, its payment not refunded`);
+    if (order.status === 'awaiting:payment' && payment) out.push(`order ${id}: paid but not complete`);
+  }
+  for (const payment of payments) {
+    if (payment.pendingEvents.length > 0) out.push(`payment ${payment._id.toHexString()}: events not yet published`);
+  }
+  for (const id of ledger.payments) {
+    if (!paymentById.has(id)) out.push(`payment for order ${id}: got a 201 but is not in the database`);
   }
   return out;
 }

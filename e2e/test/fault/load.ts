@@ -4,6 +4,8 @@ import { type Client, type OrderBody, signedUpClient, type TicketBody } from '..
 export interface Ledger {
   tickets: Map<string, { version: number; title: string; price: number }>;
   orders: Map<string, { ticketId: string; isCancelled: boolean }>;
+  /** Orders a payment was answered 201 for. */
+  payments: Set<string>;
 }
 
 export interface LoadFigures {
@@ -15,11 +17,11 @@ export interface LoadFigures {
 const pick = <T>(items: readonly T[]): T | undefined => items[Math.floor(Math.random() * items.length)];
 
 /**
- * Many users listing, editing, buying and cancelling tickets through the gateway, from `workers`
+ * Many users listing, editing, buying, paying and cancelling tickets through the gateway, from `workers`
  * concurrent loops, until `stop()`. Bounded: it stops by itself after `maxRequests`.
  */
 export class LoadGenerator {
-  readonly ledger: Ledger = { tickets: new Map(), orders: new Map() };
+  readonly ledger: Ledger = { tickets: new Map(), orders: new Map(), payments: new Set() };
   readonly figures: LoadFigures = { requests: 0, byStatus: {}, networkErrors: 0 };
   private isStopped = false;
   private users: Array<{ client: Client; tickets: string[]; orders: string[] }> = [];
@@ -57,7 +59,8 @@ export class LoadGenerator {
         if (roll < 0.05) await this.signup();
         else if (roll < 0.3) await this.createTicket(user);
         else if (roll < 0.5) await this.editTicket(user);
-        else if (roll < 0.8) await this.order(user);
+        else if (roll < 0.75) await this.order(user);
+        else if (roll < 0.88) await this.pay(user);
         else await this.cancel(user);
       } catch {
         this.count('network');
@@ -109,6 +112,15 @@ export class LoadGenerator {
       user.orders.push(res.body.id);
       this.ledger.orders.set(res.body.id, { ticketId, isCancelled: false });
     }
+  }
+
+  /** Pays one of the user's orders with Stripe's test card token (400 while it is not confirmed, or once paid). */
+  private async pay(user: (typeof this.users)[number]): Promise<void> {
+    const id = pick(user.orders);
+    if (!id) return this.order(user);
+    const res = await user.client.post('/api/payments', { token: 'tok_visa', orderId: id });
+    this.count(res.status);
+    if (res.status === 201) this.ledger.payments.add(id);
   }
 
   private async cancel(user: (typeof this.users)[number]): Promise<void> {

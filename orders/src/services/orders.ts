@@ -6,6 +6,7 @@ import {
   EXPIRING_STATUSES,
   isHolding,
   OrderStatus,
+  type PaymentEventData,
   type ReservationEventData,
   Subjects,
 } from '@ticketing/common/events';
@@ -92,6 +93,21 @@ export async function applyReservationDecision(decision: ReservationEventData, t
     if (decided) return 'applied';
   }
   throw new Error(`order ${decision.id} kept changing while applying its reservation decision`);
+}
+
+/**
+ * Applies a recorded payment: the order it pays, if still awaiting payment, becomes `complete` (announced by
+ * `order:updated`). A payment for an order already cancelled (it lost the race against expiry or the buyer)
+ * changes nothing here: payments refunds it when it learns of the cancellation.
+ */
+export async function applyPayment(payment: PaymentEventData, trace?: TraceContext): Promise<ApplyResult> {
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const order = await Order.findById(payment.orderId);
+    if (!order) throw new Error(`payment ${payment.id} is for unknown order ${payment.orderId}`);
+    if (order.status !== OrderStatus.AwaitingPayment) return 'stale';
+    if (await transition(order, OrderStatus.Complete, undefined, trace)) return 'applied';
+  }
+  throw new Error(`order ${payment.orderId} kept changing while applying payment ${payment.id}`);
 }
 
 /** Cancels the caller's order (idempotent); a complete order cannot be cancelled. */

@@ -22,7 +22,7 @@ const run = promisify(execFile);
 
 /** A server we can build from the Go module proxy, pinned to one version. */
 export interface GoServer {
-  name: 'nats-server' | 'nats-streaming-server' | 'ferretdb';
+  name: 'nats-server' | 'nats-streaming-server' | 'ferretdb' | 'stripe-mock';
   module: string;
   /** Package path of the main package inside the module. */
   mainPackage: string;
@@ -82,6 +82,16 @@ export const FERRETDB: GoServer = {
       why: 'query _id with the expression of its unique index, so SQLite uses the index',
     },
   ],
+};
+
+/** Stripe's own API mock (stateless: canned responses, real request validation against Stripe's OpenAPI spec). */
+export const STRIPE_MOCK: GoServer = {
+  name: 'stripe-mock',
+  module: 'github.com/stripe/stripe-mock',
+  mainPackage: '.',
+  version: 'v0.203.0',
+  binEnv: 'STRIPE_MOCK_BIN',
+  acceptOnPath: /0\.203\./,
 };
 
 /** Used when a pinned server does not build with the machine's Go: the proxy serves this toolchain. */

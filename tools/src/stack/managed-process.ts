@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, readFileSync } from 'node:fs';
+import { closeSync, createWriteStream, openSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { waitFor } from '../testing/wait-for';
 
@@ -40,15 +40,20 @@ export class ManagedProcess {
   async start(): Promise<void> {
     if (this.isRunning) return;
     const { command, args, env, cwd, logFile, name } = this.options;
-    const log = createWriteStream(logFile, { flags: 'a' });
-    const child = spawn(command, args, { env: env ?? process.env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout?.pipe(log);
-    child.stderr?.pipe(log);
     const { echoPrefix } = this.options;
+    let child: ChildProcess;
     if (echoPrefix) {
+      const log = createWriteStream(logFile, { flags: 'a' });
+      child = spawn(command, args, { env: env ?? process.env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
       for (const stream of [child.stdout, child.stderr]) {
+        stream?.pipe(log);
         if (stream) createInterface({ input: stream }).on('line', (line) => process.stdout.write(`${echoPrefix} ${line}\n`));
       }
+    } else {
+      // Straight into the file: a line is there as soon as the process wrote it (tests read these logs).
+      const fd = openSync(logFile, 'a');
+      child = spawn(command, args, { env: env ?? process.env, cwd, stdio: ['ignore', fd, fd] });
+      closeSync(fd);
     }
     this.child = child;
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));

@@ -5,17 +5,21 @@ import type { StackLog } from './log';
 import { type MongoServer, startMongo } from './mongo';
 import { type NatsServer, startNats } from './nats';
 import { type StanServer, startStan } from './stan';
+import { type StripeMockServer, startStripeMock } from './stripe-mock';
 
 export interface StackOptions {
   /** Start nats-server with JetStream (default true). */
   jetstream?: boolean;
   /** Start nats-streaming-server (default false). */
   stan?: boolean;
+  /** Start stripe-mock for the payments service (default true). */
+  stripe?: boolean;
 }
 
 export interface Stack {
   nats?: NatsServer;
   stan?: StanServer;
+  stripe?: StripeMockServer;
   mongo: MongoServer;
   /** Temp folder holding the servers' data and logs. */
   dir: string;
@@ -31,24 +35,29 @@ export async function startStack(log: StackLog, options: StackOptions = {}): Pro
   let nats: NatsServer | undefined;
   let stan: StanServer | undefined;
   let mongo: MongoServer | undefined;
+  let stripe: StripeMockServer | undefined;
   const stop = async () => {
-    await Promise.allSettled([nats?.process.stop(), stan?.process.stop(), mongo?.stop()]);
+    await Promise.allSettled([nats?.process.stop(), stan?.process.stop(), mongo?.stop(), stripe?.process.stop()]);
     if (!process.env.KEEP_STACK_DATA) rmSync(dir, { recursive: true, force: true });
   };
   const results = await Promise.allSettled([
     options.jetstream === false ? undefined : startNats(dir, log).then((n) => (nats = n)),
     options.stan ? startStan(dir, log).then((s) => (stan = s)) : undefined,
     startMongo(dir, log).then((m) => (mongo = m)),
+    options.stripe === false ? undefined : startStripeMock(dir, log).then((s) => (stripe = s)),
   ]);
   const failure = results.find((r) => r.status === 'rejected');
   if (failure || !mongo) {
     await stop();
     throw failure?.status === 'rejected' ? failure.reason : new Error('stack did not start');
   }
-  const started = { nats, stan, mongo };
+  const started = { nats, stan, mongo, stripe };
   const env: Record<string, string> = { MONGO_URL: mongo.url };
   if (nats) Object.assign(env, { NATS_URL: nats.url, STACK_NATS_MONITOR_URL: nats.monitorUrl });
   if (stan) Object.assign(env, { STAN_URL: stan.url, STAN_CLUSTER_ID: stan.clusterId, STACK_STAN_MONITOR_URL: stan.monitorUrl });
+  if (stripe) {
+    Object.assign(env, { STRIPE_API_BASE: stripe.url, STRIPE_SECRET_KEY: stripe.secretKey, STACK_STRIPE_MOCK_LOG: stripe.logFile });
+  }
   return {
     ...started,
     dir,
@@ -58,6 +67,7 @@ export async function startStack(log: StackLog, options: StackOptions = {}): Pro
         started.nats && `NATS JetStream at ${started.nats.url} (monitor ${started.nats.monitorUrl})`,
         started.stan && `NATS Streaming (cluster ${started.stan.clusterId}) at ${started.stan.url} (monitor ${started.stan.monitorUrl})`,
         `MongoDB (${started.mongo.kind}) at ${started.mongo.url}`,
+        started.stripe && `stripe-mock at ${started.stripe.url} (HTTPS ${started.stripe.httpsUrl})`,
       ]
         .filter(Boolean)
         .join('; '),

@@ -1,0 +1,24 @@
+import { buildServiceApp, type HealthChecks, type Logger, type ServiceMetrics } from '@ticketing/common/http';
+import type { Express } from 'express';
+import { createPaymentRouter } from './routes/create-payment';
+import type { PaymentProvider } from './services/stripe';
+
+export interface AppDeps {
+  jwtKey: string;
+  logger: Logger;
+  metrics?: ServiceMetrics;
+  health: HealthChecks;
+  provider: PaymentProvider;
+}
+
+/** Builds the express app: no listening, no connections, so route tests can import it. */
+export function buildApp({ jwtKey, logger, metrics, health, provider }: AppDeps): Express {
+  return buildServiceApp({
+    jwtKey,
+    logger,
+    metrics,
+    prefix: '/api/payments',
+    health,
+    routers: [createPaymentRouter(provider, logger)],
+  });
+}

@@ -1,0 +1,31 @@
+import { isDuplicateKeyError } from '@ticketing/common/errors';
+import { type ApplyResult, type OrderEventData, versionVerdict } from '@ticketing/common/events';
+import { updateIfMatches } from '@ticketing/common/mongo';
+import { Types } from 'mongoose';
+import { Order } from '../models/order';
+
+const MAX_ATTEMPTS = 5;
+
+/**
+ * Applies an order event to the replica: only the next version is applied, with a write conditional on the
+ * version read; older versions are duplicates, newer ones wait for their predecessor.
+ */
+export async function applyOrderEvent(data: OrderEventData): Promise<ApplyResult> {
+  const fields = { userId: data.userId, status: data.status, price: data.ticket.price, version: data.version };
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const replica = await Order.findById(data.id, { version: 1 }).lean();
+    const verdict = versionVerdict(data.version, replica?.version);
+    if (verdict !== 'apply') return verdict;
+    if (!replica) {
+      try {
+        await Order.collection.insertOne({ _id: new Types.ObjectId(data.id), ...fields });
+        return 'applied';
+      } catch (err) {
+        if (!isDuplicateKeyError(err)) throw err;
+        continue; // inserted concurrently: decide again
+      }
+    }
+    if (await updateIfMatches(Order, { _id: replica._id, version: replica.version }, { $set: fields })) return 'applied';
+  }
+  throw new Error(`order replica ${data.id} kept changing while applying v${data.version}`);
+}
