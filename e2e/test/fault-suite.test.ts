@@ -127,6 +127,7 @@ describe('fault suite', () => {
       expect(deadLetters).toEqual([]);
       expect(figures.ticketsCreated).toBeGreaterThan(20);
       expect(figures.ordersCreated).toBeGreaterThan(10);
+      expect(figures.ordersPaid).toBeGreaterThan(0);
     } finally {
       await bus.close();
     }

@@ -427,7 +427,38 @@ const sessionCases: Case[] = [
   ["someone else's order is cancelled without any session", 401, (f) => ({ method: 'DELETE', path: `/api/orders/${f.orderId}` })],
 ];
 
-const corpus: Case[] = [...authCases, ...ticketCases, ...orderCases, ...sessionCases];
+/** Payments of the buyer's (confirmed) order that must all be refused without a charge. */
+const pay = (f: Fixtures, body: RawRequest['body'], headers: Record<string, string> = cookie(f.buyer.token)) =>
+  post('/api/payments', body, headers);
+const paymentCases: Case[] = [
+  ['a payment comes as malformed JSON', 400, (f) => pay(f, '{"token":"tok_visa","orderId":')],
+  [
+    'a payment comes as text/plain',
+    400,
+    (f) => pay(f, `token=tok_visa&orderId=${f.orderId}`, { ...cookie(f.buyer.token), 'content-type': 'text/plain' }),
+  ],
+  ['a payment comes as a form-urlencoded body', 400, (f) => pay(f, new URLSearchParams({ token: 'tok_visa', orderId: f.orderId }))],
+  ['a payment comes as a body over 100 kB', 413, (f) => pay(f, oversized('token'))],
+  ['a payment comes as a JSON array', 400, (f) => pay(f, json([{ token: 'tok_visa', orderId: f.orderId }]))],
+  ['a payment names its order by {"$ne":null}', 400, (f) => pay(f, json({ token: 'tok_visa', orderId: { $ne: null } }))],
+  ['a payment names its order in an array', 400, (f) => pay(f, json({ token: 'tok_visa', orderId: [f.orderId] }))],
+  ['a payment names its order with a trailing NUL byte', 400, (f) => pay(f, json({ token: 'tok_visa', orderId: `${f.orderId}\u0000` }))],
+  ['a payment carries its token as {"$gt":""}', 400, (f) => pay(f, json({ token: { $gt: '' }, orderId: f.orderId }))],
+  ['a payment carries a token of 10 000 characters', 400, (f) => pay(f, json({ token: `tok_${longText(10_000)}`, orderId: f.orderId }))],
+  ['a payment carries a token that is not a Stripe token', 400, (f) => pay(f, json({ token: 'tok_visa; DROP', orderId: f.orderId }))],
+  ['a payment carries a card number instead of a token', 400, (f) => pay(f, json({ token: '4242424242424242', orderId: f.orderId }))],
+  ['a payment hides its fields under __proto__', 400, (f) => pay(f, `{"__proto__":{"token":"tok_visa","orderId":"${f.orderId}"}}`)],
+  ['a payment names an unknown order', 404, (f) => pay(f, json({ token: 'tok_visa', orderId: unknownId }))],
+  ["the seller pays the buyer's order", 401, (f) => pay(f, json({ token: 'tok_visa', orderId: f.orderId }), cookie(f.seller.token))],
+  ['a payment comes without a session', 401, (f) => pay(f, json({ token: 'tok_visa', orderId: f.orderId }), {})],
+  [
+    'a payment comes with an alg:none session',
+    401,
+    (f) => pay(f, json({ token: 'tok_visa', orderId: f.orderId }), cookie(f.forged['alg none'])),
+  ],
+];
+
+const corpus: Case[] = [...authCases, ...ticketCases, ...orderCases, ...paymentCases, ...sessionCases];
 
 function formData(fields: Record<string, string>): FormData {
   const form = new FormData();
@@ -442,7 +473,7 @@ describe('hostile input through the gateway', () => {
   let before: Record<string, string>;
   const prototypeKeys = Object.getOwnPropertyNames(Object.prototype).sort();
 
-  const databases = () => ({ auth: authDb, tickets: system.db.tickets, orders: system.db.orders });
+  const databases = () => ({ auth: authDb, tickets: system.db.tickets, orders: system.db.orders, payments: system.db.payments });
 
   async function signUp(name: string): Promise<User> {
     const email = `${name}-${Math.random().toString(36).slice(2, 8)}@example.com`;
@@ -465,10 +496,11 @@ describe('hostile input through the gateway', () => {
 
   /** The fixtures are settled when both replicas have caught up and no outbox holds an event. */
   async function isSettled(ticketId: string, orderId: string): Promise<boolean> {
-    const [tickets, replicas, orders] = await Promise.all([
+    const [tickets, replicas, orders, orderReplicas] = await Promise.all([
       system.db.tickets.collection('tickets').find().toArray(),
       system.db.orders.collection('tickets').find().toArray(),
       system.db.orders.collection('orders').find().toArray(),
+      system.db.payments.collection('orders').find().toArray(),
     ]);
     const source = tickets.find((t) => String(t._id) === ticketId);
     const replica = replicas.find((t) => String(t._id) === ticketId);
@@ -477,6 +509,9 @@ describe('hostile input through the gateway', () => {
       source.version === 1 &&
       replica?.version === 1 &&
       replicas.length === 2 &&
+      // tickets accepted the reservation, and payments knows the order as confirmed
+      orders.find((o) => String(o._id) === orderId)?.status === 'awaiting:payment' &&
+      orderReplicas.find((o) => String(o._id) === orderId)?.status === 'awaiting:payment' &&
       [...tickets, ...orders].every((doc) => (doc.pendingEvents ?? []).length === 0)
     );
   }
@@ -505,9 +540,9 @@ describe('hostile input through the gateway', () => {
     await authDb?.close();
   });
 
-  it('When the corpus is counted, then it holds at least 60 requests across the three services', () => {
-    expect(corpus.length).toBeGreaterThanOrEqual(60);
-    for (const prefix of ['/api/users', '/api/tickets', '/api/orders']) {
+  it('When the corpus is counted, then it holds at least 70 requests across the four services', () => {
+    expect(corpus.length).toBeGreaterThanOrEqual(70);
+    for (const prefix of ['/api/users', '/api/tickets', '/api/orders', '/api/payments']) {
       expect(corpus.filter(([, , request]) => request(fixtures).path.startsWith(prefix)).length).toBeGreaterThanOrEqual(10);
     }
   });
@@ -545,7 +580,9 @@ describe('hostile input through the gateway', () => {
   it('When the corpus has run, then every collection of every database is exactly as before', async () => {
     const after = await snapshotDatabases(databases());
 
-    expect(Object.keys(before)).toEqual(expect.arrayContaining(['auth.users', 'tickets.tickets', 'orders.orders', 'orders.tickets']));
+    expect(Object.keys(before)).toEqual(
+      expect.arrayContaining(['auth.users', 'tickets.tickets', 'orders.orders', 'orders.tickets', 'payments.orders']),
+    );
     expect(after).toEqual(before);
   });
 

@@ -36,6 +36,7 @@ async function main(): Promise<void> {
   try {
     stack = await startStack(stderrLog, { jetstream: transport === 'jetstream', stan: transport === 'stan' });
     say(`servers: ${stack.describe()}`);
+    say(`servers' data and logs (stripe-mock.log among them): ${stack.dir}`);
     system = await startSystem({
       transport,
       natsUrl: transport === 'stan' ? stack.env.STAN_URL : stack.env.NATS_URL,
