@@ -113,6 +113,7 @@ async function main(options: BenchOptions, teardown: Teardown): Promise<BenchRep
     jsm: await jetstreamManager(nc),
     js: jetstream(nc),
     logDir: mkdtempSync(path.join(os.tmpdir(), 'ticketing-bench-logs-')),
+    ...(stack.stripe ? { stripe: { apiBase: stack.stripe.url, secretKey: stack.stripe.secretKey } } : {}),
   };
   teardown.add('service logs', async () => {
     if (!process.env.KEEP_STACK_DATA) rmSync(ctx.logDir, { recursive: true, force: true });

@@ -32,6 +32,8 @@ export interface BenchContext {
   js: JetStreamClient;
   /** Where the services' logs go (removed at the end unless KEEP_STACK_DATA is set). */
   logDir: string;
+  /** The stack's stripe-mock, for payments (in versions that have it). */
+  stripe?: { apiBase: string; secretKey: string };
 }
 
 export interface Target {
@@ -81,6 +83,7 @@ export async function startTarget(
     logDir: path.join(ctx.logDir, options.name),
     root: options.root,
     env: { auth: AUTH_ENV },
+    ...(ctx.stripe ? { stripe: ctx.stripe } : {}),
   });
   const target: Target = {
     ...options,
