@@ -27,6 +27,8 @@ RUN npx tsc -b ${SERVICE}
 FROM node:20.19.5-bookworm-slim
 ARG SERVICE
 ENV NODE_ENV=production
+# Inside the container the service must be reachable from the pod network (outside it, the default is loopback).
+ENV HOST=0.0.0.0
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY common/package.json common/

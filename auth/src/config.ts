@@ -2,6 +2,8 @@ import { envReader } from '@ticketing/common/http';
 
 export interface AuthConfig {
   port: number;
+  /** Interface to listen on: loopback unless told otherwise (the container image sets HOST=0.0.0.0). */
+  host: string;
   mongoUrl: string;
   jwtKey: string;
   /** Lifetime of a session token (and its cookie). */
@@ -18,6 +20,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
   const read = envReader(env);
   return {
     port: read.integer('PORT', { default: 3001, min: 0, max: 65535 }),
+    host: read.string('HOST', { default: '127.0.0.1' }),
     mongoUrl: read.string('MONGO_URL'),
     jwtKey: read.string('JWT_KEY', { minLength: 32 }),
     sessionTtlSeconds: read.integer('SESSION_TTL_SECONDS', { default: 3600, min: 60, max: 30 * 24 * 3600 }),

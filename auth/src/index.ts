@@ -10,7 +10,7 @@ async function main(config: AuthConfig, { logger, shutdown }: ServiceContext): P
   shutdown.add('mongo', () => mongo.close());
   await User.init(); // the unique email index must exist before the first signup
 
-  const server = await startHttpServer(buildApp(config, logger, new ServiceMetrics('auth')), config.port);
+  const server = await startHttpServer(buildApp(config, logger, new ServiceMetrics('auth')), config.port, config.host);
   shutdown.add('http', () => closeServer(server));
   logger.info({ port: config.port }, 'auth listening');
 }

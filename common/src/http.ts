@@ -11,7 +11,7 @@ export { errorHandler, notFoundHandler } from './middlewares/error-handler';
 export type { HealthChecks } from './middlewares/health';
 export { traceOf } from './middlewares/request-logger';
 export { requireAuth, userOf } from './middlewares/require-auth';
-export { isObjectId, requiredString, validate, validateRequest } from './middlewares/validate-request';
+export { displayText, isObjectId, requiredString, validate, validateRequest } from './middlewares/validate-request';
 export {
   buildServiceApp,
   closeServer,

@@ -1,10 +1,11 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
-import express, { type Express, type Router } from 'express';
+import express, { type Express, type RequestHandler, type Router } from 'express';
+import helmet from 'helmet';
 import { ConfigError } from './config/env';
 import { createLogger, type Logger } from './logger';
 import type { ServiceMetrics } from './metrics';
-import { currentUser } from './middlewares/current-user';
+import { currentUser, SESSION_COOKIE } from './middlewares/current-user';
 import { errorHandler, notFoundHandler } from './middlewares/error-handler';
 import { type HealthChecks, healthRouter } from './middlewares/health';
 import { httpMetrics, metricsRouter } from './middlewares/metrics';
@@ -34,6 +35,10 @@ export function buildServiceApp({ jwtKey, logger, metrics, prefix, health, route
   // cannot pick its own IP (and dodge rate limits) with a forged X-Forwarded-For.
   app.set('trust proxy', 1);
   app.use(requestLogger(logger, prefix));
+  // helmet's standard security headers (nosniff, no framing, a CSP that allows nothing, HSTS, …): the
+  // services answer JSON only, so the strict defaults cost nothing.
+  app.use(helmet());
+  app.use(noStoreWithCredentials);
   if (metrics) {
     app.use(httpMetrics(metrics));
     app.use(metricsRouter(metrics));
@@ -47,14 +52,21 @@ export function buildServiceApp({ jwtKey, logger, metrics, prefix, health, route
   return app;
 }
 
+/** A response to a request that carries a session (cookie or bearer token) is the caller's own: never stored. */
+const noStoreWithCredentials: RequestHandler = (req, res, next) => {
+  if (req.headers.authorization || req.headers.cookie?.includes(`${SESSION_COOKIE}=`)) res.setHeader('cache-control', 'no-store');
+  next();
+};
+
 /** The responses each server started by `startHttpServer` has not finished yet, and whether it is closing. */
 const httpState = new WeakMap<Server, { responses: Set<ServerResponse>; isClosing: boolean }>();
 
 /**
- * Serves `app` on `port` and resolves once listening. The server remembers its unfinished responses, so
+ * Serves `app` on `port` (on `host`: every interface when absent; our services pass loopback unless
+ * configured otherwise) and resolves once listening. The server remembers its unfinished responses, so
  * `closeServer` can tell their clients not to reuse the connection.
  */
-export async function startHttpServer(app: RequestListener, port: number): Promise<Server> {
+export async function startHttpServer(app: RequestListener, port: number, host?: string): Promise<Server> {
   const server = createServer();
   const state = { responses: new Set<ServerResponse>(), isClosing: false };
   httpState.set(server, state);
@@ -65,7 +77,7 @@ export async function startHttpServer(app: RequestListener, port: number): Promi
     res.once('close', () => state.responses.delete(res));
   });
   server.on('request', app);
-  server.listen(port);
+  server.listen(port, host);
   await once(server, 'listening');
   return server;
 }

@@ -192,6 +192,51 @@ const ticketCases: Case[] = [
     (f) => post('/api/tickets', json({ ...ticket, title: '\u001b[2JHostile\u0007' }), cookie(f.seller.token)),
   ],
   ['a ticket title is only whitespace', 400, (f) => post('/api/tickets', json({ ...ticket, title: ' \t ' }), cookie(f.seller.token))],
+  [
+    'a ticket title has a C1 control (NEL)',
+    400,
+    (f) => post('/api/tickets', json({ ...ticket, title: 'Host\u0085ile' }), cookie(f.seller.token)),
+  ],
+  [
+    'a ticket title has a right-to-left override',
+    400,
+    (f) => post('/api/tickets', json({ ...ticket, title: 'Hostile \u202Egnp.exe' }), cookie(f.seller.token)),
+  ],
+  [
+    'a ticket title has a bidi isolate',
+    400,
+    (f) => post('/api/tickets', json({ ...ticket, title: '\u2067Hostile\u2069' }), cookie(f.seller.token)),
+  ],
+  [
+    'a ticket title has a line separator',
+    400,
+    (f) => post('/api/tickets', json({ ...ticket, title: 'Host\u2028ile' }), cookie(f.seller.token)),
+  ],
+  [
+    'a ticket title is only zero-width spaces',
+    400,
+    (f) => post('/api/tickets', json({ ...ticket, title: '\u200B\u200B\u200B' }), cookie(f.seller.token)),
+  ],
+  [
+    'a ticket title is only a word joiner and a BOM',
+    400,
+    (f) => post('/api/tickets', json({ ...ticket, title: '\u2060\uFEFF' }), cookie(f.seller.token)),
+  ],
+  [
+    'a ticket title has a lone surrogate',
+    400,
+    (f) => post('/api/tickets', '{"title":"Host\\ud800ile","price":10}', cookie(f.seller.token)),
+  ],
+  [
+    'an edit hides a right-to-left override in the title',
+    400,
+    (f) => ({
+      method: 'PUT',
+      path: `/api/tickets/${f.spareTicketId}`,
+      body: json({ ...ticket, title: 'Spare\u202E' }),
+      headers: cookie(f.seller.token),
+    }),
+  ],
   ['a ticket title is an operator', 400, (f) => post('/api/tickets', json({ ...ticket, title: { $ne: null } }), cookie(f.seller.token))],
   ['a ticket hides its fields under __proto__', 400, (f) => post('/api/tickets', `{"__proto__":${json(ticket)}}`, cookie(f.seller.token))],
   [

@@ -48,7 +48,7 @@ async function main(config: OrdersConfig, { logger, shutdown }: ServiceContext):
     orderExpirationSeconds: config.orderExpirationSeconds,
     health: { mongo: isMongoConnected, nats: () => bus.isConnected() },
   });
-  const server = await startHttpServer(app, config.port);
+  const server = await startHttpServer(app, config.port, config.host);
   shutdown.add('http', () => closeServer(server));
   logger.info({ port: config.port, transport: bus.kind }, 'orders listening');
 }

@@ -3,6 +3,8 @@ import { ConfigError, envReader } from '@ticketing/common/http';
 
 export interface PaymentsConfig {
   port: number;
+  /** Interface to listen on: loopback unless told otherwise (the container image sets HOST=0.0.0.0). */
+  host: string;
   mongoUrl: string;
   jwtKey: string;
   eventBus: EventBusConfig;
@@ -33,6 +35,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PaymentsConfig
     throw new ConfigError('PAYMENT_CURRENCY', 'must be a three-letter ISO currency code in lower case, e.g. usd');
   return {
     port: read.integer('PORT', { default: 3004, min: 0, max: 65535 }),
+    host: read.string('HOST', { default: '127.0.0.1' }),
     mongoUrl: read.string('MONGO_URL'),
     jwtKey: read.string('JWT_KEY', { minLength: 32 }),
     eventBus: eventBusConfigFromEnv('payments', read),

@@ -39,7 +39,7 @@ async function main(config: PaymentsConfig, { logger, shutdown }: ServiceContext
     provider,
     health: { mongo: isMongoConnected, nats: () => bus.isConnected() },
   });
-  const server = await startHttpServer(app, config.port);
+  const server = await startHttpServer(app, config.port, config.host);
   shutdown.add('http', () => closeServer(server));
   logger.info({ port: config.port, transport: bus.kind, stripe: config.stripe.apiBase?.origin ?? 'api.stripe.com' }, 'payments listening');
 }

@@ -3,6 +3,8 @@ import { envReader } from '@ticketing/common/http';
 
 export interface TicketsConfig {
   port: number;
+  /** Interface to listen on: loopback unless told otherwise (the container image sets HOST=0.0.0.0). */
+  host: string;
   mongoUrl: string;
   jwtKey: string;
   eventBus: EventBusConfig;
@@ -16,6 +18,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TicketsConfig 
   const read = envReader(env);
   return {
     port: read.integer('PORT', { default: 3002, min: 0, max: 65535 }),
+    host: read.string('HOST', { default: '127.0.0.1' }),
     mongoUrl: read.string('MONGO_URL'),
     jwtKey: read.string('JWT_KEY', { minLength: 32 }),
     eventBus: eventBusConfigFromEnv('tickets', read),

@@ -34,7 +34,7 @@ async function main(config: TicketsConfig, { logger, shutdown }: ServiceContext)
     metrics,
     health: { mongo: isMongoConnected, nats: () => bus.isConnected() },
   });
-  const server = await startHttpServer(app, config.port);
+  const server = await startHttpServer(app, config.port, config.host);
   shutdown.add('http', () => closeServer(server));
   logger.info({ port: config.port, transport: bus.kind }, 'tickets listening');
 }

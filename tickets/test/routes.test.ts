@@ -30,6 +30,23 @@ describe('POST /api/tickets', () => {
     expect(handedOff).toContain(`ticket:created/${res.body.id}:0`);
   });
 
+  it('When a title comes decomposed or with emoji joiners, then it is stored normalised (NFC) and the joiners kept', async () => {
+    const decomposed = await createTicket('Cafe\u0301 concert').expect(201);
+    expect(decomposed.body.title).toBe('Caf\u00e9 concert');
+    expect((await Ticket.findById(decomposed.body.id))?.title).toBe('Caf\u00e9 concert');
+
+    const family = '\u{1F468}\u200D\u{1F469}\u200D\u{1F467} family show';
+    expect((await createTicket(family).expect(201)).body.title).toBe(family);
+  });
+
+  it('When a title could hide or disguise what it says, then it is refused with a 400 naming title and nothing is stored', async () => {
+    for (const title of ['a\u0085b', 'evil\u202Etxt.exe', '\u2066x\u2069', 'a\u2028b', '\u200B\u200B', '\u2060\uFEFF', 'x\ud800y']) {
+      const res = await createTicket(title).expect(400);
+      expect(res.body.errors.map((e: { field?: string }) => e.field)).toEqual(['title']);
+    }
+    expect(await Ticket.countDocuments()).toBe(0);
+  });
+
   it('When the price comes as a decimal string, then it is stored as a number', async () => {
     const res = await createTicket('Play', '25.50').expect(201);
     expect(res.body.price).toBe(25.5);

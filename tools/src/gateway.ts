@@ -1,9 +1,31 @@
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createProxyServer } from 'http-proxy-3';
 
 /** One route of the gateway: requests whose path starts with `prefix` go to `port` on 127.0.0.1. */
 export interface GatewayRoute {
   prefix: string;
   port: number;
+}
+
+/** Headers that describe one connection, not the message (RFC 9110 §7.6.1): never forwarded either way. */
+const HOP_BY_HOP = [
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'upgrade',
+];
+
+/** The hop-by-hop headers of a message: the fixed list and any header its `Connection` names. */
+function hopByHop(headers: IncomingHttpHeaders): string[] {
+  const named = String(headers.connection ?? '')
+    .split(',')
+    .map((name) => name.trim().toLowerCase())
+    .filter((name) => name && name !== 'close' && name !== 'keep-alive');
+  return [...HOP_BY_HOP, ...named];
 }
 
 function sendError(res: ServerResponse, status: number, message: string): void {
@@ -20,33 +42,38 @@ function matches(path: string, prefix: string): boolean {
 }
 
 /**
- * The local stand-in for the k8s ingress: one origin, routing by path prefix, so cookies set by auth
- * are sent to tickets and orders too. Streams bodies both ways and adds the X-Forwarded-* headers.
+ * The local stand-in for the k8s ingress: one origin, routing by path prefix, so the cookie set by auth
+ * reaches every service. The proxying is http-proxy-3's (streaming both ways; a client that goes away
+ * closes the upstream request); what is ours is small and specific: the routes, hop-by-hop headers dropped
+ * in both directions, HTTP/1.0 connections closed after their response, and X-Forwarded-* set from the
+ * connection (not appended to what a client claims).
  */
 export function createGateway(routes: GatewayRoute[]): http.Server {
+  const agent = new http.Agent({ keepAlive: true });
+  const proxy = createProxyServer({ agent, proxyTimeout: 60_000 });
+  proxy.on('proxyReq', (proxyReq, req) => {
+    for (const name of hopByHop(req.headers)) proxyReq.removeHeader(name);
+    proxyReq.setHeader('x-forwarded-for', req.socket.remoteAddress ?? '');
+    proxyReq.setHeader('x-forwarded-host', req.headers.host ?? '');
+    proxyReq.setHeader('x-forwarded-proto', 'http');
+  });
+  proxy.on('proxyRes', (proxyRes) => {
+    for (const name of hopByHop(proxyRes.headers)) delete proxyRes.headers[name];
+  });
+  proxy.on('error', (_err, _req, res) => {
+    if (res instanceof http.ServerResponse) sendError(res, 502, 'Service unavailable');
+    else res.destroy();
+  });
+
   return http.createServer((req: IncomingMessage, res: ServerResponse) => {
     const url = req.url ?? '/';
     const route = routes.find((r) => matches(url, r.prefix));
     if (!route) return sendError(res, 404, 'Route not found');
-    const upstream = http.request(
-      {
-        host: '127.0.0.1',
-        port: route.port,
-        method: req.method,
-        path: url,
-        headers: {
-          ...req.headers,
-          'x-forwarded-for': req.socket.remoteAddress ?? '',
-          'x-forwarded-host': req.headers.host ?? '',
-          'x-forwarded-proto': 'http',
-        },
-      },
-      (upstreamRes) => {
-        res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
-        upstreamRes.pipe(res);
-      },
-    );
-    upstream.on('error', () => sendError(res, 502, 'Service unavailable'));
-    req.pipe(upstream);
+    if (req.httpVersion === '1.0') {
+      // An HTTP/1.0 client reads the body until the connection closes: close it after the response.
+      delete req.headers.connection;
+      res.shouldKeepAlive = false;
+    }
+    proxy.web(req, res, { target: `http://127.0.0.1:${route.port}` });
   });
 }

@@ -44,6 +44,8 @@ async function main(): Promise<void> {
       mongoUrl: stack.env.MONGO_URL,
       jwtKey: process.env.JWT_KEY,
       gatewayPort,
+      // Loopback unless asked: GATEWAY_HOST=0.0.0.0 npm start serves other machines too.
+      gatewayHost: process.env.GATEWAY_HOST ?? '127.0.0.1',
       ...(stack.stripe ? { stripe: { apiBase: stack.stripe.url, secretKey: stack.stripe.secretKey } } : {}),
       logDir: path.join(stack.dir, 'logs'),
       echo: true,

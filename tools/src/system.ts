@@ -29,6 +29,8 @@ export interface SystemOptions {
   jwtKey?: string;
   /** Gateway port; 0 picks a free one. */
   gatewayPort?: number;
+  /** Interface the gateway listens on; default loopback (`0.0.0.0` for every interface). */
+  gatewayHost?: string;
   /** Keeps this system's streams and databases apart from others on the same servers (tests). */
   namespace?: string;
   /** Extra environment per service, e.g. `{ orders: { ORDER_EXPIRATION_SECONDS: '2' } }`. */
@@ -106,7 +108,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     gateway = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(options.gatewayPort ?? 0, resolve);
+      server.listen(options.gatewayPort ?? 0, options.gatewayHost ?? '127.0.0.1', resolve);
     });
   } catch (err) {
     await stop();
@@ -114,7 +116,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
   }
   const address = gateway.address();
   const port = typeof address === 'object' && address ? address.port : options.gatewayPort;
-  return { gatewayUrl: `http://localhost:${port}`, services, databases, urls, jwtKey, stop };
+  return { gatewayUrl: `http://127.0.0.1:${port}`, services, databases, urls, jwtKey, stop };
 }
 
 function stripeFromEnv(): SystemOptions['stripe'] {

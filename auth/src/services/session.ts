@@ -28,10 +28,12 @@ export class Sessions {
       expiresIn: this.settings.sessionTtlSeconds,
     });
     res.cookie(SESSION_COOKIE, token, { ...this.cookieOptions(), maxAge: this.settings.sessionTtlSeconds * 1000 });
+    res.setHeader('cache-control', 'no-store'); // a response that carries a session is never stored
     return token;
   }
 
   clear(res: Response): void {
     res.clearCookie(SESSION_COOKIE, this.cookieOptions());
+    res.setHeader('cache-control', 'no-store');
   }
 }

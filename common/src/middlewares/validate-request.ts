@@ -47,3 +47,32 @@ export function requiredString(label: string) {
 export function isObjectId(value: unknown): value is string {
   return typeof value === 'string' && /^[0-9a-fA-F]{24}$/.test(value);
 }
+
+/** C0 and C1 control characters (incl. NUL, DEL) and the line and paragraph separators U+2028/U+2029. */
+const CONTROL = /[\p{Cc}\u2028\u2029]/u;
+/** Bidirectional embeddings, overrides, isolates and marks: they reorder what a reader sees (U+202E). */
+const BIDI = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/u;
+/** Half of a surrogate pair on its own: not a character (JSON can carry one as `\ud800`). */
+const LONE_SURROGATE = /\p{Surrogate}/u;
+/** What renders as nothing: white space and default-ignorable characters (zero-width space, joiners, …). */
+const INVISIBLE = /[\p{White_Space}\p{Default_Ignorable_Code_Point}]/gu;
+
+/**
+ * Text shown to other people (a ticket's title): a string, Unicode-normalised (NFC) and trimmed, of at
+ * most `max` characters, refused with a 400 naming the field when it holds control characters, bidi
+ * controls or a lone surrogate, or when nothing visible is left.
+ */
+export function displayText(label: string, { max }: { max: number }) {
+  return requiredString(label)
+    .refine((text) => !LONE_SURROGATE.test(text), `${label} must be valid Unicode text`)
+    .transform((text) => text.normalize('NFC').trim())
+    .pipe(
+      z
+        .string()
+        .min(1, `${label} is required`)
+        .max(max, `${label} must be at most ${max} characters`)
+        .refine((text) => !CONTROL.test(text), `${label} must not contain control characters or line breaks`)
+        .refine((text) => !BIDI.test(text), `${label} must not contain bidirectional control characters`)
+        .refine((text) => text.replace(INVISIBLE, '').length > 0, `${label} must contain visible characters`),
+    );
+}

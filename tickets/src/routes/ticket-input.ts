@@ -1,9 +1,7 @@
-import { requiredString } from '@ticketing/common/http';
+import { displayText } from '@ticketing/common/http';
 import { z } from 'zod';
 
 export const MAX_PRICE = 1_000_000;
-/** Titles are shown to people: no NUL bytes, newlines or other control characters. */
-const hasControlCharacters = (text: string) => [...text].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f);
 
 /** Whole cents only: 19.99 yes, 19.999 no (checked on the decimal text, not on the float). */
 const hasAtMostTwoDecimals = (value: number) => /^\d+(\.\d{1,2})?$/.test(String(value));
@@ -13,11 +11,8 @@ const hasAtMostTwoDecimals = (value: number) => /^\d+(\.\d{1,2})?$/.test(String(
  * as forms of the classic frontend send it; anything else is refused.
  */
 export const ticketInputSchema = z.object({
-  title: requiredString('Title')
-    .trim()
-    .min(1, 'Title is required')
-    .max(200, 'Title must be at most 200 characters')
-    .refine((t) => !hasControlCharacters(t), 'Title must not contain control characters'),
+  /** Shown to every buyer: normalised, and refused when it could hide or disguise what it says. */
+  title: displayText('Title', { max: 200 }),
   price: z.preprocess(
     (value) => (typeof value === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(value) ? Number(value) : value),
     z
