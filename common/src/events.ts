@@ -5,7 +5,7 @@
  */
 export { EventValidationError, encodeEvent } from './events/codec';
 export { connectEventBus, type EventBusConfig, eventBusConfigFromEnv, jetStreamNames } from './events/event-bus';
-export { Listener, type MessageContext } from './events/listener';
+export { DEAD_LETTER_PAYLOAD_BYTES, Listener, type MessageContext } from './events/listener';
 export {
   CANCEL_REASONS,
   CancelReason,
@@ -46,6 +46,13 @@ export type {
   SubscribeOptions,
   Subscription,
 } from './events/transport';
-export { durableName, JetStreamTransport, type JetStreamTransportOptions } from './events/transports/jetstream';
+export {
+  durableName,
+  JetStreamTransport,
+  type JetStreamTransportOptions,
+  STREAM_LIMITS,
+  type StreamLimits,
+} from './events/transports/jetstream';
 export { StanTransport, type StanTransportOptions, stanClientId } from './events/transports/stan';
+export { requireObjectIds, UnprocessableEventError } from './events/unprocessable';
 export { type ApplyResult, type VersionVerdict, versionVerdict } from './events/versioning';

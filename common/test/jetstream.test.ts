@@ -1,5 +1,16 @@
-import { type EventData, type JetStreamTransport, Listener, Publisher, Subjects, versionVerdict } from '@ticketing/common/events';
-import { closeIsolated, connectIsolated } from '@ticketing/tools/testing/nats';
+import { createHash } from 'node:crypto';
+import {
+  DEAD_LETTER_PAYLOAD_BYTES,
+  type EventData,
+  JetStreamTransport,
+  Listener,
+  Publisher,
+  STREAM_LIMITS,
+  Subjects,
+  UnprocessableEventError,
+  versionVerdict,
+} from '@ticketing/common/events';
+import { closeIsolated, connectIsolated, isolatedJetStreamNames, natsUrl } from '@ticketing/tools/testing/nats';
 import { waitFor } from '@ticketing/tools/testing/wait-for';
 
 /** What only JetStream offers; the behaviour shared with NATS Streaming is in transport-conformance. */
@@ -101,5 +112,90 @@ describe('JetStream specifics', () => {
 
     await waitFor(() => received.includes(1), { description: 'the event after the consumer was deleted', timeoutMs: 20_000 });
     expect(await bus.manager.consumers.info(bus.streamName, 'recreate-service__ticket_created')).toBeDefined();
+  });
+});
+
+describe('bounded streams', () => {
+  it('When the streams are created, then they are bounded by age and size, discard the oldest, and refuse an event over 64 KiB', async () => {
+    transports = await connectIsolated(1);
+    const [bus] = transports;
+    const events = (await bus.manager.streams.info(bus.streamName)).config;
+    const deadLetters = (await bus.manager.streams.info(bus.deadLetterStreamName)).config;
+    const ns = (ms: number) => ms * 1_000_000;
+
+    expect(events).toMatchObject({
+      retention: 'limits',
+      discard: 'old',
+      max_age: ns(STREAM_LIMITS.eventsMaxAgeMs),
+      max_bytes: STREAM_LIMITS.eventsMaxBytes,
+    });
+    expect(events.max_msg_size).toBe(64 * 1024);
+    expect(deadLetters).toMatchObject({
+      discard: 'old',
+      max_age: ns(STREAM_LIMITS.deadLettersMaxAgeMs),
+      max_bytes: STREAM_LIMITS.deadLettersMaxBytes,
+    });
+
+    await expect(bus.publish(Subjects.TicketCreated, new Uint8Array(65 * 1024))).rejects.toThrow(/size|exceeds/i);
+    expect((await bus.manager.streams.info(bus.streamName)).state.messages).toBe(0);
+  });
+
+  it('When a stream exists with other bounds, then connecting brings them to the configured ones', async () => {
+    const names = isolatedJetStreamNames();
+    transports = await connectIsolated(1, names);
+    const [first] = transports;
+    await first.manager.streams.update(first.streamName, { max_age: 0, max_bytes: -1 });
+
+    const again = await JetStreamTransport.connect({ servers: natsUrl(), ...names, limits: { eventsMaxAgeMs: 600_000 } });
+    transports.push(again);
+    expect((await again.manager.streams.info(again.streamName)).config).toMatchObject({
+      max_age: 600_000 * 1_000_000,
+      max_bytes: STREAM_LIMITS.eventsMaxBytes,
+    });
+  });
+});
+
+describe('dead letters that cannot grow without bound', () => {
+  class Strict extends Listener<typeof Subjects.TicketCreated> {
+    readonly subject = Subjects.TicketCreated;
+    readonly queueGroup = 'strict-service';
+    async onMessage(data: EventData<typeof Subjects.TicketCreated>): Promise<'applied'> {
+      throw new UnprocessableEventError(`ticket ${data.id} names a seller that cannot exist`);
+    }
+  }
+
+  it('When a payload is larger than a dead letter keeps, then the record holds its start, its size and its SHA-256', async () => {
+    transports = await connectIsolated(1);
+    const [bus] = transports;
+    await new Strict(bus).listen();
+    const junk = JSON.stringify({ id: 'x', junk: 'j'.repeat(40_000) });
+    await bus.publish(Subjects.TicketCreated, new TextEncoder().encode(junk));
+
+    const [letter] = await waitFor(async () => {
+      const letters = await bus.listDeadLetters();
+      return letters.length === 1 ? letters : undefined;
+    });
+    expect(letter).toMatchObject({
+      reason: expect.stringMatching(/^invalid payload/),
+      payloadBytes: junk.length,
+      payloadSha256: createHash('sha256').update(junk).digest('hex'),
+      isTruncated: true,
+      deliveryCount: 1,
+    });
+    expect(letter.payload).toBe(junk.slice(0, DEAD_LETTER_PAYLOAD_BYTES));
+  });
+
+  it('When a handler finds the event unprocessable, then it is dead-lettered at its first delivery with the reason', async () => {
+    transports = await connectIsolated(1);
+    const [bus] = transports;
+    await new Strict(bus).listen();
+    await new TicketCreatedPublisher(bus).publish(ticket(0));
+
+    const [letter] = await waitFor(async () => {
+      const letters = await bus.listDeadLetters();
+      return letters.length === 1 ? letters : undefined;
+    });
+    expect(letter).toMatchObject({ deliveryCount: 1, reason: 'unprocessable: ticket ticket-1 names a seller that cannot exist' });
+    expect(letter.isTruncated).toBeUndefined();
   });
 });

@@ -42,7 +42,7 @@ async function deadLetters(...args: string[]) {
 describe('dead letters end to end', () => {
   it('When a malformed event is published by hand, then it is dead-lettered, the flow continues, and replay after a fix applies it', async () => {
     const id = new Types.ObjectId().toHexString();
-    const malformed = { id, version: 0, title: 'Hand-made', price: 'twenty', userId: 'someone' };
+    const malformed = { id, version: 0, title: 'Hand-made', price: 'twenty', userId: new Types.ObjectId().toHexString() };
     await bus.publish(Subjects.TicketCreated, new TextEncoder().encode(JSON.stringify(malformed)));
 
     // The flow behind it continues.
@@ -82,5 +82,39 @@ describe('dead letters end to end', () => {
 
     await waitFor(async () => (await ticketPair(system, id)).replica?.price === 20, { description: 'the replayed ticket in the replica' });
     expect(JSON.parse((await deadLetters('list', '--json')).stdout)).toEqual([]);
+  });
+
+  it('When an event names an aggregate that cannot exist or an id that is not one, then it is dead-lettered at its first delivery', async () => {
+    const before = JSON.parse((await deadLetters('list', '--json')).stdout).length as number;
+    const oid = () => new Types.ObjectId().toHexString();
+    const ghostOrder = {
+      id: oid(),
+      version: 0,
+      status: 'created',
+      userId: oid(),
+      expiresAt: new Date(Date.now() + 60_000).toISOString(),
+      ticket: { id: oid(), price: 10, version: 0 },
+    };
+    await bus.publish(Subjects.OrderCreated, new TextEncoder().encode(JSON.stringify(ghostOrder)));
+    await bus.publish(
+      Subjects.TicketCreated,
+      new TextEncoder().encode(JSON.stringify({ id: 'not-an-id', version: 0, title: 'Bad id', price: 10, userId: oid() })),
+    );
+
+    const letters = await waitFor(
+      async () => {
+        const all = JSON.parse((await deadLetters('list', '--json')).stdout) as Array<{
+          subject: string;
+          reason: string;
+          deliveryCount: number;
+        }>;
+        return all.length >= before + 2 ? all : undefined;
+      },
+      { description: 'the dead letters' },
+    );
+    const about = (subject: string) => letters.filter((l) => l.subject === subject);
+    expect(about('order:created').find((l) => /unknown ticket/.test(l.reason))).toMatchObject({ deliveryCount: 1 });
+    expect(about('ticket:created').find((l) => /not an ObjectId/.test(l.reason))).toMatchObject({ deliveryCount: 1 });
+    for (const letter of letters) expect(letter.reason).not.toMatch(/^handler failed/);
   });
 });

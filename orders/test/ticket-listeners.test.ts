@@ -12,6 +12,7 @@ const noTransport = {} as never;
 const created = new TicketCreatedListener(noTransport);
 const updated = new TicketUpdatedListener(noTransport);
 
+const seller = new Types.ObjectId().toHexString();
 let id: string;
 beforeEach(() => {
   id = new Types.ObjectId().toHexString();
@@ -21,7 +22,7 @@ const event = (version: number, title = `v${version}`, price = 10 + version): Ti
   version,
   title,
   price,
-  userId: 'seller',
+  userId: seller,
 });
 const replica = async () => (await Ticket.findById(id))?.toJSON();
 

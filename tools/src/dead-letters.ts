@@ -45,6 +45,9 @@ function format(letters: Listed[]): string {
       [
         `#${l.sequence}  ${l.subject}  group=${l.queueGroup}  deliveries=${l.deliveryCount}  at=${l.deadLetteredAt}`,
         `    reason:  ${l.reason}`,
+        ...(l.payloadBytes !== undefined
+          ? [`    size:    ${l.payloadBytes} bytes, sha256 ${l.payloadSha256}${l.isTruncated ? ' (only its start is kept)' : ''}`]
+          : []),
         `    payload: ${l.payload.length > 500 ? `${l.payload.slice(0, 500)}…` : l.payload}`,
       ].join('\n'),
     )
@@ -92,6 +95,11 @@ export async function runDeadLetterCommand(args: string[], env: NodeJS.ProcessEn
       }
       if (!isSubject(letter.subject)) {
         lines.push(`#${sequence}: unknown subject ${letter.subject}`);
+        failures++;
+        continue;
+      }
+      if (letter.isTruncated && corrected === undefined) {
+        lines.push(`#${sequence}: not replayed: only the start of its ${letter.payloadBytes} bytes is kept; give --payload`);
         failures++;
         continue;
       }

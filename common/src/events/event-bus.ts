@@ -1,7 +1,7 @@
 import { type EnvReader, envReader } from '../config/env';
 import type { Logger } from '../logger';
 import type { EventTransport } from './transport';
-import { JetStreamTransport } from './transports/jetstream';
+import { JetStreamTransport, STREAM_LIMITS, type StreamLimits } from './transports/jetstream';
 import { StanTransport, stanClientId } from './transports/stan';
 
 export interface EventBusConfig {
@@ -15,6 +15,8 @@ export interface EventBusConfig {
   namespace?: string;
   /** During a migration: a second bus the outbox relay also publishes every event to. */
   mirror?: EventBusConfig;
+  /** JetStream: how much the event and dead-letter streams keep. */
+  limits?: StreamLimits;
 }
 
 /**
@@ -30,6 +32,26 @@ export function eventBusConfigFromEnv(service: string, env: EnvReader = envReade
     clusterId: env.string('NATS_CLUSTER_ID', { default: 'ticketing' }),
     namespace: env.optionalString('EVENT_NAMESPACE'),
     mirror: mirrorConfig(service, env),
+    limits: streamLimitsFromEnv(env),
+  };
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+const MB = 1024 * 1024;
+
+/**
+ * `EVENTS_MAX_AGE_DAYS` (default 30), `EVENTS_MAX_MB` (512), `DEAD_LETTERS_MAX_AGE_DAYS` (14),
+ * `DEAD_LETTERS_MAX_MB` (64): the JetStream streams' bounds (see `STREAM_LIMITS`).
+ */
+function streamLimitsFromEnv(env: EnvReader): StreamLimits {
+  const days = (name: string, defaultMs: number) => env.integer(name, { default: Math.round(defaultMs / DAY_MS), min: 1 }) * DAY_MS;
+  const mb = (name: string, defaultBytes: number) => env.integer(name, { default: Math.round(defaultBytes / MB), min: 1 }) * MB;
+  return {
+    ...STREAM_LIMITS,
+    eventsMaxAgeMs: days('EVENTS_MAX_AGE_DAYS', STREAM_LIMITS.eventsMaxAgeMs),
+    eventsMaxBytes: mb('EVENTS_MAX_MB', STREAM_LIMITS.eventsMaxBytes),
+    deadLettersMaxAgeMs: days('DEAD_LETTERS_MAX_AGE_DAYS', STREAM_LIMITS.deadLettersMaxAgeMs),
+    deadLettersMaxBytes: mb('DEAD_LETTERS_MAX_MB', STREAM_LIMITS.deadLettersMaxBytes),
   };
 }
 
@@ -60,6 +82,7 @@ export async function connectEventBus(config: EventBusConfig, logger?: Logger): 
     servers: config.natsUrl,
     connectionName: config.clientName,
     onError: (err, context) => logger?.warn({ err }, context),
+    ...(config.limits ? { limits: config.limits } : {}),
     ...jetStreamNames(config.namespace),
   });
 }

@@ -1,10 +1,12 @@
+import { createHash } from 'node:crypto';
 import { KeyedQueue } from '../keyed-queue';
 import type { Logger } from '../logger';
 import { continueTrace, type TraceContext } from '../trace';
 import { decodeEvent, EventValidationError, payloadText } from './codec';
 import type { EventData } from './schemas';
 import type { Subject } from './subjects';
-import type { DeliveredMessage, EventTransport, Subscription } from './transport';
+import type { DeadLetter, DeliveredMessage, EventTransport, Subscription } from './transport';
+import { UnprocessableEventError } from './unprocessable';
 import { type ApplyResult, gapRetryDelayMs } from './versioning';
 
 /** What a handler may do with the message it is given. */
@@ -33,7 +35,9 @@ export function retryDelayMs(deliveryCount: number): number {
  * - The payload is validated; an invalid one is dead-lettered at once and never redelivered.
  * - `onMessage` either returns an `ApplyResult` (`applied`/`stale` → ack; `gap` → nak with a short delay
  *   so the missing predecessor can arrive first) or settles the message itself with `ack()`/`nak()`.
- * - If it throws, the error is logged and the message redelivered after a back-off. On the last allowed
+ * - If it throws `UnprocessableEventError` (the event names something that cannot exist), the message is
+ *   dead-lettered at once. If it throws anything else, the error is logged and the message redelivered
+ *   after a back-off. On the last allowed
  *   delivery (a failure, or a gap that never filled) the message is dead-lettered instead.
  * - Events of different aggregates are handled concurrently (up to `concurrency`); the events of one
  *   aggregate (same `id`) one after another, in the order they arrived.
@@ -115,6 +119,10 @@ export abstract class Listener<S extends Subject> {
         }
       }
     } catch (err) {
+      if (err instanceof UnprocessableEventError) {
+        await this.deadLetter(message, `unprocessable: ${err.message}`);
+        return;
+      }
       this.logger?.warn({ err, ...this.about(message), id: data.id, version: data.version }, 'event handler failed');
       if (message.deliveryCount >= this.maxDeliver) {
         await this.deadLetter(message, `handler failed on delivery ${message.deliveryCount}: ${errorText(err)}`);
@@ -140,7 +148,7 @@ export abstract class Listener<S extends Subject> {
       await this.transport.deadLetter({
         subject: message.subject,
         queueGroup: this.queueGroup,
-        payload: payloadText(message.data),
+        ...deadLetterPayload(message.data),
         reason,
         deliveryCount: message.deliveryCount,
         deadLetteredAt: new Date().toISOString(),
@@ -152,6 +160,23 @@ export abstract class Listener<S extends Subject> {
       message.nak(retryDelayMs(message.deliveryCount));
     }
   }
+}
+
+/**
+ * Of a dead-lettered payload, a record keeps at most this much (and always its size and hash), so the record
+ * fits in one NATS message whatever arrived, and junk cannot make the dead letters large.
+ */
+export const DEAD_LETTER_PAYLOAD_BYTES = 16 * 1024;
+
+function deadLetterPayload(data: Uint8Array): Pick<DeadLetter, 'payload' | 'payloadBytes' | 'payloadSha256' | 'isTruncated'> {
+  const payloadSha256 = createHash('sha256').update(data).digest('hex');
+  if (data.byteLength <= DEAD_LETTER_PAYLOAD_BYTES) return { payload: payloadText(data), payloadBytes: data.byteLength, payloadSha256 };
+  return {
+    payload: payloadText(data.subarray(0, DEAD_LETTER_PAYLOAD_BYTES)),
+    payloadBytes: data.byteLength,
+    payloadSha256,
+    isTruncated: true,
+  };
 }
 
 function errorText(err: unknown): string {

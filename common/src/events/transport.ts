@@ -47,8 +47,14 @@ export interface Subscription {
 export interface DeadLetter {
   subject: string;
   queueGroup: string;
-  /** The original payload as text (UTF-8). */
+  /** The original payload as text (UTF-8); only its first `DEAD_LETTER_PAYLOAD_BYTES` when `isTruncated`. */
   payload: string;
+  /** Size of the original payload in bytes. */
+  payloadBytes?: number;
+  /** SHA-256 of the original payload (hex): identifies it when only its start is kept. */
+  payloadSha256?: string;
+  /** True when `payload` is only the start of the original (which was larger than a dead letter keeps). */
+  isTruncated?: boolean;
   reason: string;
   deliveryCount: number;
   deadLetteredAt: string;

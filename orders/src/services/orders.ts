@@ -8,7 +8,9 @@ import {
   OrderStatus,
   type PaymentEventData,
   type ReservationEventData,
+  requireObjectIds,
   Subjects,
+  UnprocessableEventError,
 } from '@ticketing/common/events';
 import type { TraceContext } from '@ticketing/common/http';
 import { pendingEvent } from '@ticketing/common/outbox';
@@ -82,9 +84,11 @@ async function transition(
  * decided; for any other the decision comes late (the buyer cancelled, or it expired) or twice: `stale`.
  */
 export async function applyReservationDecision(decision: ReservationEventData, trace?: TraceContext): Promise<ApplyResult> {
+  requireObjectIds({ id: decision.id, 'ticket.id': decision.ticket.id });
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const order = await Order.findById(decision.id);
-    if (!order) throw new Error(`reservation decided for unknown order ${decision.id}`);
+    // The order exists here before any decision on it can: this one never will.
+    if (!order) throw new UnprocessableEventError(`reservation decided for unknown order ${decision.id}`);
     if (order.status !== OrderStatus.Created || order.ticket.toHexString() !== decision.ticket.id) return 'stale';
     const decided =
       decision.outcome === 'accepted'
@@ -101,9 +105,11 @@ export async function applyReservationDecision(decision: ReservationEventData, t
  * changes nothing here: payments refunds it when it learns of the cancellation.
  */
 export async function applyPayment(payment: PaymentEventData, trace?: TraceContext): Promise<ApplyResult> {
+  requireObjectIds({ id: payment.id, orderId: payment.orderId });
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const order = await Order.findById(payment.orderId);
-    if (!order) throw new Error(`payment ${payment.id} is for unknown order ${payment.orderId}`);
+    // payments pays only orders it learned of from this service: this one never existed.
+    if (!order) throw new UnprocessableEventError(`payment ${payment.id} is for unknown order ${payment.orderId}`);
     if (order.status !== OrderStatus.AwaitingPayment) return 'stale';
     if (await transition(order, OrderStatus.Complete, undefined, trace)) return 'applied';
   }

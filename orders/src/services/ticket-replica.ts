@@ -1,5 +1,5 @@
 import { isDuplicateKeyError } from '@ticketing/common/errors';
-import { type ApplyResult, type TicketEventData, versionVerdict } from '@ticketing/common/events';
+import { type ApplyResult, requireObjectIds, type TicketEventData, versionVerdict } from '@ticketing/common/events';
 import { updateIfMatches } from '@ticketing/common/mongo';
 import { Types } from 'mongoose';
 import { Ticket } from '../models/ticket';
@@ -11,6 +11,7 @@ const MAX_ATTEMPTS = 5;
  * the version read; older versions are duplicates, newer ones wait for their predecessor.
  */
 export async function applyTicketEvent(data: TicketEventData): Promise<ApplyResult> {
+  requireObjectIds({ id: data.id, userId: data.userId, ...(data.orderId ? { orderId: data.orderId } : {}) });
   // Version 0 creates the replica: insert at once, the unique _id rejects a duplicate (no read first).
   if (data.version === 0) {
     try {

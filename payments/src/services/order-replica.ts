@@ -1,5 +1,5 @@
 import { isDuplicateKeyError } from '@ticketing/common/errors';
-import { type ApplyResult, type OrderEventData, versionVerdict } from '@ticketing/common/events';
+import { type ApplyResult, type OrderEventData, requireObjectIds, versionVerdict } from '@ticketing/common/events';
 import { updateIfMatches } from '@ticketing/common/mongo';
 import { Types } from 'mongoose';
 import { Order } from '../models/order';
@@ -11,6 +11,7 @@ const MAX_ATTEMPTS = 5;
  * version read; older versions are duplicates, newer ones wait for their predecessor.
  */
 export async function applyOrderEvent(data: OrderEventData): Promise<ApplyResult> {
+  requireObjectIds({ id: data.id, userId: data.userId, 'ticket.id': data.ticket.id });
   const fields = { userId: data.userId, status: data.status, price: data.ticket.price, version: data.version };
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const replica = await Order.findById(data.id, { version: 1 }).lean();

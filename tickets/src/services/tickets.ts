@@ -1,5 +1,14 @@
 import { BadRequestError, HttpError, NotAuthorizedError, NotFoundError } from '@ticketing/common/errors';
-import { type ApplyResult, isHolding, type OrderEventData, OrderStatus, RejectionReason, Subjects } from '@ticketing/common/events';
+import {
+  type ApplyResult,
+  isHolding,
+  type OrderEventData,
+  OrderStatus,
+  RejectionReason,
+  requireObjectIds,
+  Subjects,
+  UnprocessableEventError,
+} from '@ticketing/common/events';
 import type { TraceContext } from '@ticketing/common/http';
 import { pendingEvent } from '@ticketing/common/outbox';
 import { Ticket, type TicketAttrs, type TicketDocument, ticketEventData, tickets } from '../models/ticket';
@@ -73,10 +82,12 @@ export function reservationVerdict(
  * Every write is conditional on the ticket version read, and every change of the holder bumps it.
  */
 export async function applyOrderEvent(order: OrderEventData, trace?: TraceContext): Promise<ApplyResult> {
+  requireObjectIds({ id: order.id, 'ticket.id': order.ticket.id, userId: order.userId });
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     // A plain read (no mongoose document): this runs for every order event.
     const ticket = await Ticket.findById(order.ticket.id).lean();
-    if (!ticket) throw new Error(`order ${order.id} refers to unknown ticket ${order.ticket.id}`);
+    // Every order is placed on a ticket that exists here: this one never will.
+    if (!ticket) throw new UnprocessableEventError(`order ${order.id} refers to unknown ticket ${order.ticket.id}`);
     const current = { _id: ticket._id, version: ticket.version };
     const version = ticket.version + 1;
 

@@ -17,6 +17,8 @@ export async function startStan(dir: string, log: StackLog): Promise<StanServer>
       // Drop a client that died without closing (SIGKILL) within seconds, not minutes, so its queue
       // subscription's unacked messages move to the living members quickly (as the k8s manifest does).
       ...['-hbi', '2s', '-hbt', '1s', '-hbf', '2'],
+      // Every channel bounded like JetStream's EVENTS (30 days, 512 MB); dead-letter channels included.
+      ...['-ma', '720h', '-mb', '512MB'],
     ],
     readyPath: '/streaming/serverz',
   });

@@ -1,11 +1,13 @@
 import {
   AckPolicy,
   DeliverPolicy,
+  DiscardPolicy,
   JetStreamApiError,
   type JetStreamClient,
   type JetStreamManager,
   jetstream,
   jetstreamManager,
+  RetentionPolicy,
   StorageType,
 } from '@nats-io/jetstream';
 import { connect, headers, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
@@ -21,6 +23,8 @@ import type {
 } from '../transport';
 import { InFlight } from './in-flight';
 import { SubjectMapping } from './subject-mapping';
+
+type StreamBounds = { duplicate_window: number; max_age: number; max_bytes: number; max_msg_size: number };
 
 /** JetStream durations are nanoseconds. */
 const nanos = (ms: number): number => ms * 1_000_000;
@@ -39,9 +43,32 @@ export interface JetStreamTransportOptions {
   deadLetterPrefix?: string;
   /** How long the server remembers message ids for deduplication; default 2 minutes. */
   duplicateWindowMs?: number;
+  /** Bounds of the two streams; defaults in `STREAM_LIMITS`. */
+  limits?: Partial<StreamLimits>;
   /** Told about failures the transport recovers from by itself (a consumer consumed again), for the log. */
   onError?: (err: unknown, context: string) => void;
 }
+
+/** How much the event and dead-letter streams keep: the oldest messages go first when a bound is reached. */
+export interface StreamLimits {
+  /** Events older than this are removed: a consumer that was away longer misses them (see README). */
+  eventsMaxAgeMs: number;
+  eventsMaxBytes: number;
+  /** The largest event the server stores; a larger publish is refused. */
+  eventMaxBytes: number;
+  deadLettersMaxAgeMs: number;
+  deadLettersMaxBytes: number;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export const STREAM_LIMITS: StreamLimits = {
+  eventsMaxAgeMs: 30 * DAY_MS,
+  eventsMaxBytes: 512 * 1024 ** 2,
+  eventMaxBytes: 64 * 1024,
+  deadLettersMaxAgeMs: 14 * DAY_MS,
+  deadLettersMaxBytes: 64 * 1024 ** 2,
+};
 
 /** Durable consumer names allow only a safe character set; `orders-service` + `ticket:created` → `orders-service__ticket_created`. */
 export function durableName(queueGroup: string, subject: string): string {
@@ -105,9 +132,21 @@ export class JetStreamTransport implements EventTransport {
     try {
       const manager = await jetstreamManager(connection);
       const transport = new JetStreamTransport(connection, manager, jetstream(connection), options);
-      const window = nanos(options.duplicateWindowMs ?? 120_000);
-      await transport.ensureStream(transport.streamName, transport.subjects.wildcard, window);
-      await transport.ensureStream(transport.deadLetterStreamName, transport.deadLetterSubjects.wildcard, window);
+      const duplicate_window = nanos(options.duplicateWindowMs ?? 120_000);
+      const limits = { ...STREAM_LIMITS, ...options.limits };
+      await transport.ensureStream(transport.streamName, transport.subjects.wildcard, {
+        duplicate_window,
+        max_age: nanos(limits.eventsMaxAgeMs),
+        max_bytes: limits.eventsMaxBytes,
+        max_msg_size: limits.eventMaxBytes,
+      });
+      await transport.ensureStream(transport.deadLetterStreamName, transport.deadLetterSubjects.wildcard, {
+        duplicate_window,
+        max_age: nanos(limits.deadLettersMaxAgeMs),
+        max_bytes: limits.deadLettersMaxBytes,
+        // A dead letter keeps at most 16 KiB of its payload (`DEAD_LETTER_PAYLOAD_BYTES`) plus its metadata.
+        max_msg_size: 64 * 1024,
+      });
       return transport;
     } catch (err) {
       await connection.close();
@@ -115,12 +154,15 @@ export class JetStreamTransport implements EventTransport {
     }
   }
 
-  private async ensureStream(name: string, subject: string, duplicateWindow: number): Promise<void> {
+  /** Creates the stream with `bounds`, or brings an existing one's bounds to them (the subjects must match). */
+  private async ensureStream(name: string, subject: string, bounds: StreamBounds): Promise<void> {
     try {
       const info = await this.manager.streams.info(name);
       if (!info.config.subjects?.includes(subject)) {
         throw new Error(`JetStream stream ${name} exists but does not capture ${subject}`);
       }
+      const differs = (Object.keys(bounds) as Array<keyof StreamBounds>).some((key) => info.config[key] !== bounds[key]);
+      if (differs) await this.manager.streams.update(name, { ...bounds, discard: DiscardPolicy.Old });
     } catch (err) {
       if (!isNotFound(err)) throw err;
       try {
@@ -128,7 +170,9 @@ export class JetStreamTransport implements EventTransport {
           name,
           subjects: [subject],
           storage: StorageType.File,
-          duplicate_window: duplicateWindow,
+          retention: RetentionPolicy.Limits,
+          discard: DiscardPolicy.Old,
+          ...bounds,
         });
       } catch (addErr) {
         // Another process created it between our info and add: fine if it is there now.
