@@ -5,17 +5,21 @@ import { currentUserRouter } from './routes/current-user';
 import { signinRouter } from './routes/signin';
 import { signoutRouter } from './routes/signout';
 import { signupRouter } from './routes/signup';
-import { rateLimitPerMinute } from './services/rate-limiter';
+import { AccountLockout, type AccountLockoutSettings, hashingSlots, rateLimitPerMinute } from './services/rate-limiter';
 import { type SessionSettings, Sessions } from './services/session';
 
 export interface AppSettings extends SessionSettings {
   /** Signup and signin attempts allowed per client IP and minute, each route counted apart (`RATE_LIMIT_PER_MINUTE`). */
   rateLimitPerMinute: number;
+  /** Password hashes (signup and signin) in flight per client IP (`HASHES_IN_FLIGHT_PER_CLIENT`). */
+  hashesInFlightPerClient: number;
+  lockout: AccountLockoutSettings;
 }
 
 /** Builds the express app: no listening, no connections, so route tests can import it. */
 export function buildApp(settings: AppSettings, logger: Logger, metrics?: ServiceMetrics): Express {
   const sessions = new Sessions(settings);
+  const hashing = hashingSlots(settings.hashesInFlightPerClient);
   return buildServiceApp({
     jwtKey: settings.jwtKey,
     logger,
@@ -23,8 +27,8 @@ export function buildApp(settings: AppSettings, logger: Logger, metrics?: Servic
     prefix: '/api/users',
     health: { mongo: isMongoConnected },
     routers: [
-      signupRouter(sessions, rateLimitPerMinute(settings.rateLimitPerMinute)),
-      signinRouter(sessions, rateLimitPerMinute(settings.rateLimitPerMinute)),
+      signupRouter(sessions, [rateLimitPerMinute(settings.rateLimitPerMinute), hashing]),
+      signinRouter(sessions, [rateLimitPerMinute(settings.rateLimitPerMinute), hashing], new AccountLockout(settings.lockout)),
       signoutRouter(sessions),
       currentUserRouter(),
     ],

@@ -12,6 +12,10 @@ export interface AuthConfig {
   isCookieSecure: boolean;
   /** Signup and signin attempts allowed per client IP and minute, each route counted apart, per process. */
   rateLimitPerMinute: number;
+  /** Password hashes in flight per client IP; more at once are refused with 429. */
+  hashesInFlightPerClient: number;
+  /** Failed sign-ins per account before it is locked, and for how long. */
+  lockout: { failures: number; lockSeconds: number };
   logLevel: string;
 }
 
@@ -26,6 +30,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
     sessionTtlSeconds: read.integer('SESSION_TTL_SECONDS', { default: 3600, min: 60, max: 30 * 24 * 3600 }),
     isCookieSecure: read.boolean('COOKIE_SECURE', { default: env.NODE_ENV === 'production' }),
     rateLimitPerMinute: read.integer('RATE_LIMIT_PER_MINUTE', { default: 20, min: 1, max: 1_000_000 }),
+    hashesInFlightPerClient: read.integer('HASHES_IN_FLIGHT_PER_CLIENT', { default: 2, min: 1, max: 1_000 }),
+    lockout: {
+      failures: read.integer('SIGNIN_FAILURES_BEFORE_LOCKOUT', { default: 10, min: 1, max: 1_000_000 }),
+      lockSeconds: read.integer('SIGNIN_LOCKOUT_SECONDS', { default: 900, min: 1, max: 24 * 3600 }),
+    },
     logLevel: read.string('LOG_LEVEL', { default: 'info' }),
   };
 }

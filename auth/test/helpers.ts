@@ -9,6 +9,8 @@ export const settings = {
   sessionTtlSeconds: 3600,
   isCookieSecure: false,
   rateLimitPerMinute: 1_000_000,
+  hashesInFlightPerClient: 1_000,
+  lockout: { failures: 1_000, lockSeconds: 900 },
 };
 export const app = buildApp(settings, createLogger('auth-test', 'silent'));
 

@@ -3,7 +3,6 @@ import { useTestDatabase } from '@ticketing/tools/testing/mongo';
 import request from 'supertest';
 import { buildApp } from '../src/app';
 import { User } from '../src/models/user';
-import { FixedWindowLimiter } from '../src/services/rate-limiter';
 import { settings } from './helpers';
 
 useTestDatabase();
@@ -57,28 +56,60 @@ describe('rate limit on signup and signin', () => {
   });
 });
 
-describe('FixedWindowLimiter', () => {
-  it('When the window has passed, then the key may try again and its old window is forgotten', () => {
-    let now = 1_000_000;
-    const limiter = new FixedWindowLimiter({ limit: 2, windowMs: 60_000, now: () => now });
+describe('per-account lockout', () => {
+  const lockedApp = () =>
+    buildApp({ ...settings, rateLimitPerMinute: 1_000, lockout: { failures: 3, lockSeconds: 60 } }, createLogger('auth-test', 'silent'));
+  const signinFrom = (app: ReturnType<typeof lockedApp>, ip: string, email: string, password: string) =>
+    request(app).post('/api/users/signin').set('X-Forwarded-For', ip).send({ email, password });
 
-    expect(limiter.hit('a').isAllowed).toBe(true);
-    expect(limiter.hit('a').isAllowed).toBe(true);
-    now += 45_000;
-    expect(limiter.hit('a')).toEqual({ isAllowed: false, retryAfterSeconds: 15 });
+  it('When wrong passwords for one account come from several IPs, then the account answers 429 with Retry-After, even to the right password', async () => {
+    const app = lockedApp();
+    await request(app).post('/api/users/signup').send({ email: 'ann@example.com', password: 'correct horse' }).expect(201);
 
-    now += 15_000;
-    expect(limiter.hit('b').isAllowed).toBe(true);
-    expect(limiter.size).toBe(1);
-    expect(limiter.hit('a').isAllowed).toBe(true);
+    for (const ip of ['203.0.113.1', '203.0.113.2', '203.0.113.3'])
+      expect((await signinFrom(app, ip, 'ann@example.com', 'guess')).status).toBe(400);
+    const locked = await signinFrom(app, '198.51.100.4', 'ann@example.com', 'correct horse');
+
+    expect(locked.status).toBe(429);
+    expect(locked.body).toEqual(tooMany);
+    expect(Number(locked.get('Retry-After'))).toBeGreaterThan(50);
+    expect(locked.get('Set-Cookie')).toBeUndefined();
+    // Another account is not affected; an unknown email is counted like a real one.
+    await request(app).post('/api/users/signup').send({ email: 'bob@example.com', password: 'correct horse' }).expect(201);
+    expect((await signinFrom(app, '203.0.113.1', 'bob@example.com', 'correct horse')).status).toBe(200);
+    for (let i = 0; i < 3; i++) await signinFrom(app, '203.0.113.1', 'nobody@example.com', 'guess');
+    expect((await signinFrom(app, '203.0.113.1', 'nobody@example.com', 'guess')).status).toBe(429);
   });
 
-  it('When more distinct keys arrive than it may keep, then memory stays at the cap by forgetting the oldest', () => {
-    const limiter = new FixedWindowLimiter({ limit: 1, windowMs: 60_000, maxKeys: 100, now: () => 0 });
+  it('When the right password comes before the lockout, then the failures are forgotten', async () => {
+    const app = lockedApp();
+    await request(app).post('/api/users/signup').send({ email: 'cy@example.com', password: 'correct horse' }).expect(201);
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 2; i++) expect((await signinFrom(app, '203.0.113.5', 'cy@example.com', 'guess')).status).toBe(400);
+      expect((await signinFrom(app, '203.0.113.5', 'cy@example.com', 'correct horse')).status).toBe(200);
+    }
+  });
+});
 
-    for (let i = 0; i < 10_000; i++) limiter.hit(`10.0.${i >> 8}.${i & 255}`);
-
-    expect(limiter.size).toBe(100);
-    expect(limiter.hit('10.0.39.15').isAllowed).toBe(false); // the last key is still counted
+describe('password checks in flight per client', () => {
+  it('When one client sends many sign-ins at once, then those beyond its hashing slots get 429 at once, and another client is served', async () => {
+    const app = buildApp({ ...settings, hashesInFlightPerClient: 2 }, createLogger('auth-test', 'silent'));
+    await request(app).post('/api/users/signup').send({ email: 'dee@example.com', password: 'correct horse' }).expect(201);
+    const flood = await Promise.all(
+      Array.from({ length: 12 }, () =>
+        request(app).post('/api/users/signin').set('X-Forwarded-For', '203.0.113.66').send({ email: 'dee@example.com', password: 'guess' }),
+      ),
+    );
+    const statuses = flood.map((r) => r.status);
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(0);
+    expect(statuses.filter((s) => s === 400).length).toBeGreaterThanOrEqual(2);
+    expect(flood.find((r) => r.status === 429)?.body).toEqual({
+      errors: [{ message: 'Too many sign-ins at once; try again in a moment' }],
+    });
+    const other = await request(app)
+      .post('/api/users/signin')
+      .set('X-Forwarded-For', '198.51.100.9')
+      .send({ email: 'dee@example.com', password: 'correct horse' });
+    expect(other.status).toBe(200);
   });
 });

@@ -6,9 +6,9 @@ import { hashPassword } from '../services/password';
 import type { Sessions } from '../services/session';
 import { signupSchema } from './credentials';
 
-/** `rateLimit` runs first, so a refused attempt costs no hashing and writes nothing. */
-export function signupRouter(sessions: Sessions, rateLimit: RequestHandler): Router {
-  return Router().post('/api/users/signup', rateLimit, async (req, res) => {
+/** The per-IP limits (`limits`) run first, so a refused attempt costs no hashing and writes nothing. */
+export function signupRouter(sessions: Sessions, limits: RequestHandler[]): Router {
+  return Router().post('/api/users/signup', ...limits, async (req, res) => {
     const { email, password } = validate(signupSchema, req.body);
     const passwordHash = await hashPassword(password);
     const user = await User.create({ email, passwordHash }).catch((err: unknown) => {

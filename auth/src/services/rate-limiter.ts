@@ -1,82 +1,100 @@
 import { HttpError } from '@ticketing/common/errors';
-import type { RequestHandler } from 'express';
+import type { RequestHandler, Response } from 'express';
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 
 /**
- * A fixed-window counter of attempts per key (here: per client IP), held in this process's memory.
- *
- * The limit is per process: with several replicas behind a load balancer a client gets up to
- * `replicas × limit` attempts per window. That is acceptable here because the limiter is a brake on
- * password guessing and on scrypt CPU burn, not an exact quota: a small multiple of 20 guesses a minute
- * still makes online guessing hopeless, and it needs no shared store (Redis) in the request path.
- *
- * Memory stays bounded: windows are kept in the order they opened, expired ones are dropped from the
- * front on every hit, and at most `maxKeys` windows are kept (the oldest is forgotten first), so a
- * flood of distinct IPs cannot grow the map without limit.
+ * The brakes on password guessing and on scrypt CPU burn, on rate-limiter-flexible's in-memory limiters.
+ * They count per process: with several replicas a client gets up to `replicas ×` the limits. That is fine
+ * for a brake (a small multiple still makes online guessing hopeless) and keeps a shared store (Redis) out
+ * of the request path; rate-limiter-flexible offers one if exact limits are needed.
  */
-export class FixedWindowLimiter {
-  /** Key → window, in the order the windows opened (a renewed window moves to the end). */
-  private readonly windows = new Map<string, { count: number; resetsAt: number }>();
 
-  constructor(
-    private readonly options: {
-      /** Attempts allowed per key and window. */
-      limit: number;
-      windowMs: number;
-      maxKeys?: number;
-      now?: () => number;
-    },
-  ) {}
-
-  /** Counts one attempt for `key`; when it is over the limit, says how many seconds until the window resets. */
-  hit(key: string): { isAllowed: true } | { isAllowed: false; retryAfterSeconds: number } {
-    const now = (this.options.now ?? Date.now)();
-    this.dropExpired(now);
-    let window = this.windows.get(key);
-    if (window && window.resetsAt <= now) {
-      // Only reachable if the clock went back: expired windows are otherwise already gone.
-      this.windows.delete(key);
-      window = undefined;
-    }
-    if (!window) {
-      if (this.windows.size >= (this.options.maxKeys ?? 100_000)) this.dropOldest();
-      window = { count: 0, resetsAt: now + this.options.windowMs };
-      this.windows.set(key, window);
-    }
-    window.count++;
-    if (window.count <= this.options.limit) return { isAllowed: true };
-    return { isAllowed: false, retryAfterSeconds: Math.max(1, Math.ceil((window.resetsAt - now) / 1000)) };
-  }
-
-  /** How many keys are remembered (for tests of the memory bound). */
-  get size(): number {
-    return this.windows.size;
-  }
-
-  private dropExpired(now: number): void {
-    for (const [key, window] of this.windows) {
-      if (window.resetsAt > now) return;
-      this.windows.delete(key);
-    }
-  }
-
-  private dropOldest(): void {
-    const oldest = this.windows.keys().next();
-    if (!oldest.done) this.windows.delete(oldest.value);
-  }
+function tooMany(res: Response, msBeforeNext: number, message = 'Too many attempts; try again later'): HttpError {
+  res.setHeader('Retry-After', String(Math.max(1, Math.ceil(msBeforeNext / 1000))));
+  return new HttpError(429, message);
 }
+
+/** The client's address: `req.ip` honours `trust proxy`, so behind the gateway or ingress it is the caller's. */
+const clientOf = (req: { ip?: string; socket: { remoteAddress?: string } }) => req.ip ?? req.socket.remoteAddress ?? 'unknown';
 
 /**
  * Refuses a request with 429 and `Retry-After` once its client IP has used up the attempts of the current
- * minute. `req.ip` honours `trust proxy`, so behind the gateway or ingress it is the caller's address.
+ * minute (`RATE_LIMIT_PER_MINUTE`; each route gets its own counter).
  */
 export function rateLimitPerMinute(limit: number): RequestHandler {
-  const limiter = new FixedWindowLimiter({ limit, windowMs: 60_000 });
-  return (req, res, next) => {
-    const verdict = limiter.hit(req.ip ?? req.socket.remoteAddress ?? 'unknown');
-    if (!verdict.isAllowed) {
-      res.setHeader('Retry-After', String(verdict.retryAfterSeconds));
-      throw new HttpError(429, 'Too many attempts; try again later');
+  const limiter = new RateLimiterMemory({ points: limit, duration: 60 });
+  return async (req, res, next) => {
+    try {
+      await limiter.consume(clientOf(req));
+    } catch (rejected) {
+      if (rejected instanceof RateLimiterRes) throw tooMany(res, rejected.msBeforeNext);
+      throw rejected;
     }
     next();
   };
+}
+
+/**
+ * At most `perClient` password checks in flight per client IP: a flood of simultaneous sign-ins from one
+ * address gets 429 at once instead of queueing its hashes in front of everyone else's (scrypt runs on
+ * libuv's four threads, so 32 hashes queued from one client would make a real user wait seconds).
+ */
+export function hashingSlots(perClient: number): RequestHandler {
+  const inFlight = new Map<string, number>();
+  return (req, res, next) => {
+    const client = clientOf(req);
+    const busy = inFlight.get(client) ?? 0;
+    if (busy >= perClient) throw tooMany(res, 1_000, 'Too many sign-ins at once; try again in a moment');
+    inFlight.set(client, busy + 1);
+    res.once('close', () => {
+      const left = (inFlight.get(client) ?? 1) - 1;
+      if (left > 0) inFlight.set(client, left);
+      else inFlight.delete(client);
+    });
+    next();
+  };
+}
+
+export interface AccountLockoutSettings {
+  /** Failed sign-ins for one account, from any address, before it is locked (`SIGNIN_FAILURES_BEFORE_LOCKOUT`). */
+  failures: number;
+  /** How long the lockout lasts, and the window the failures are counted in (`SIGNIN_LOCKOUT_SECONDS`). */
+  lockSeconds: number;
+}
+
+/**
+ * Per-account sign-in throttling on top of the per-IP limit: after `failures` wrong passwords for one email
+ * (from any number of addresses) within `lockSeconds`, signing in to it answers 429 with `Retry-After` for
+ * `lockSeconds`, without checking the password. A correct password before that clears the count. Unknown
+ * emails are counted the same way, so the answers say nothing about which accounts exist. The price, as
+ * with every lockout: someone who knows an email can keep that account locked; the per-IP limit bounds how
+ * fast one address can do it.
+ */
+export class AccountLockout {
+  private readonly limiter: RateLimiterMemory;
+
+  constructor(private readonly settings: AccountLockoutSettings) {
+    this.limiter = new RateLimiterMemory({
+      keyPrefix: 'signin-failures',
+      points: settings.failures,
+      duration: settings.lockSeconds,
+      blockDuration: settings.lockSeconds,
+    });
+  }
+
+  /** Throws 429 (with `Retry-After` on `res`) while `email` is locked. */
+  async check(email: string, res: Response): Promise<void> {
+    const state = await this.limiter.get(email);
+    if (state && state.consumedPoints >= this.settings.failures) throw tooMany(res, state.msBeforeNext);
+  }
+
+  async failed(email: string): Promise<void> {
+    await this.limiter.penalty(email, 1);
+    const state = await this.limiter.get(email);
+    if (state && state.consumedPoints >= this.settings.failures) await this.limiter.block(email, this.settings.lockSeconds);
+  }
+
+  async succeeded(email: string): Promise<void> {
+    await this.limiter.delete(email);
+  }
 }
