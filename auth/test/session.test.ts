@@ -36,14 +36,15 @@ describe('session: currentuser and signout', () => {
     expect((await currentUser({ Authorization: `Bearer ${expired}` })).body).toEqual({ currentUser: null });
   });
 
-  it('When the token is signed with another key, tampered with or uses alg none, then it is ignored', async () => {
+  it('When the token is signed with another key, tampered with, uses alg none or has no expiry, then it is ignored', async () => {
     const forged = jwt.sign({ id: 'u1', email: 'x@example.com' }, randomBytes(32).toString('hex'));
     const valid = jwt.sign({ id: 'u1', email: 'x@example.com' }, settings.jwtKey, { expiresIn: 60 });
     const [header, , signature] = valid.split('.');
     const tampered = `${header}.${Buffer.from(JSON.stringify({ id: 'admin', email: 'root@example.com' })).toString('base64url')}.${signature}`;
     const none = `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${Buffer.from('{"id":"u1","email":"x@example.com"}').toString('base64url')}.`;
+    const forever = jwt.sign({ id: 'u1', email: 'x@example.com' }, settings.jwtKey); // the real key, but no exp
 
-    for (const token of [forged, tampered, none]) {
+    for (const token of [forged, tampered, none, forever]) {
       expect((await currentUser({ Authorization: `Bearer ${token}` })).body).toEqual({ currentUser: null });
     }
     // The genuine token still works, so the three nulls above are not a broken check.

@@ -61,7 +61,7 @@ function run(command: string, args: string[], cwd: string, timeoutMs = 120_000):
 const BEARER_TS = `
 function bearer(payload: object, key: string): string {
   const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  const unsigned = \`\${part({ alg: 'HS256', typ: 'JWT' })}.\${part(payload)}\`;
+  const unsigned = \`\${part({ alg: 'HS256', typ: 'JWT' })}.\${part({ ...payload, exp: Math.floor(Date.now() / 1000) + 3600 })}\`;
   return \`Bearer \${unsigned}.\${createHmac('sha256', key).update(unsigned).digest('base64url')}\`;
 }
 `;

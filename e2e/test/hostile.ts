@@ -78,6 +78,7 @@ export const FORGED_TOKEN_KINDS = [
   'alg none',
   'HS512 with the real key',
   'an operator as id, signed with the real key',
+  'no expiry, signed with the real key',
   'garbage',
 ] as const;
 export type ForgedTokenKind = (typeof FORGED_TOKEN_KINDS)[number];
@@ -99,6 +100,7 @@ export function forgedTokens(jwtKey: string, victim: Identity, attackerToken: st
       algorithm: 'HS256',
       expiresIn: 3600,
     }),
+    'no expiry, signed with the real key': jwt.sign(victim, jwtKey, { algorithm: 'HS256' }),
     garbage: 'not.a.jwt',
   };
 }

@@ -6,6 +6,8 @@ import { z } from 'zod';
 
 /** The identity a session token carries. */
 export const userPayloadSchema = z.object({ id: z.string().min(1), email: z.string().min(1) });
+/** What a session token must carry: the user, and an expiry (a token without `exp` would be valid forever). */
+const sessionTokenSchema = userPayloadSchema.extend({ exp: z.number().int().positive() });
 export type UserPayload = z.infer<typeof userPayloadSchema>;
 
 /** Name of the httpOnly cookie that holds the session JWT. */
@@ -28,8 +30,9 @@ function readToken(authorization: string | undefined, cookieHeader: string | und
 }
 
 /**
- * Sets `req.currentUser` when the request carries a valid, unexpired HS256 token signed with `jwtKey`.
- * Anything else (no token, tampered, expired, `alg: none`, wrong shape) leaves it unset: `requireAuth` decides.
+ * Sets `req.currentUser` when the request carries a valid, unexpired HS256 token signed with `jwtKey` that
+ * has an expiry. Anything else (no token, tampered, expired, without `exp`, `alg: none`, wrong shape) leaves
+ * it unset: `requireAuth` decides.
  */
 export function currentUser(options: { jwtKey: string }): RequestHandler {
   // A key object made once: given the string, jsonwebtoken would parse it into a key on every verify (the
@@ -40,7 +43,7 @@ export function currentUser(options: { jwtKey: string }): RequestHandler {
     if (token) {
       try {
         const decoded = jwt.verify(token, key, { algorithms: ['HS256'] });
-        const payload = userPayloadSchema.safeParse(decoded);
+        const payload = sessionTokenSchema.safeParse(decoded);
         if (payload.success) req.currentUser = { id: payload.data.id, email: payload.data.email };
       } catch {
         // An invalid token is the same as no token.
