@@ -25,7 +25,12 @@ export async function startTestSystem(overrides: Partial<SystemOptions> = {}): P
   // Every test client comes from 127.0.0.1: lift auth's per-IP limits and the account lockout unless a test
   // sets its own (auth's own tests cover them).
   const liftedLimits = { RATE_LIMIT_PER_MINUTE: '1000000', HASHES_IN_FLIGHT_PER_CLIENT: '1000', SIGNIN_FAILURES_BEFORE_LOCKOUT: '1000000' };
-  const env = { ...overrides.env, auth: { ...liftedLimits, ...overrides.env?.auth } };
+  const env = {
+    ...overrides.env,
+    auth: { ...liftedLimits, ...overrides.env?.auth },
+    // One test buyer places many orders: the cap on active orders is orders' own tests' business.
+    orders: { MAX_ACTIVE_ORDERS_PER_BUYER: '100000', ...overrides.env?.orders },
+  };
   const system = await startSystem({ natsUrl, mongoUrl, namespace, logDir, clusterId, ...overrides, env });
   const [tickets, orders, payments] = await Promise.all([
     mongoose.createConnection(system.databases.tickets, { maxPoolSize: 1 }).asPromise(),

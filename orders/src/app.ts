@@ -4,23 +4,26 @@ import { cancelOrderRouter } from './routes/cancel-order';
 import { createOrderRouter } from './routes/create-order';
 import { listOrdersRouter } from './routes/list-orders';
 import { showOrderRouter } from './routes/show-order';
+import type { OrderLimits } from './services/orders';
 
 export interface AppDeps {
   jwtKey: string;
   logger: Logger;
   metrics?: ServiceMetrics;
   orderExpirationSeconds: number;
+  /** Active orders one buyer may hold (`MAX_ACTIVE_ORDERS_PER_BUYER`), and their counter. */
+  orderLimits: OrderLimits;
   health: HealthChecks;
 }
 
 /** Builds the express app: no listening, no connections, so route tests can import it. */
-export function buildApp({ jwtKey, logger, metrics, orderExpirationSeconds, health }: AppDeps): Express {
+export function buildApp({ jwtKey, logger, metrics, orderExpirationSeconds, orderLimits, health }: AppDeps): Express {
   return buildServiceApp({
     jwtKey,
     logger,
     metrics,
     prefix: '/api/orders',
     health,
-    routers: [createOrderRouter(orderExpirationSeconds), listOrdersRouter(), showOrderRouter(), cancelOrderRouter()],
+    routers: [createOrderRouter(orderExpirationSeconds, orderLimits), listOrdersRouter(), showOrderRouter(), cancelOrderRouter()],
   });
 }

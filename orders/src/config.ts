@@ -10,6 +10,8 @@ export interface OrdersConfig {
   eventBus: EventBusConfig;
   /** How long an order holds its ticket before it is cancelled automatically. */
   orderExpirationSeconds: number;
+  /** Active orders (created or awaiting payment) one buyer may hold at once. */
+  maxActiveOrdersPerBuyer: number;
   /** How often the database is checked for orders past their expiry. */
   expirySweepIntervalMs: number;
   /** How often the outbox relay's safety sweep looks for events left behind (new events go out at once). */
@@ -27,6 +29,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OrdersConfig {
     jwtKey: read.string('JWT_KEY', { minLength: 32 }),
     eventBus: eventBusConfigFromEnv('orders', read),
     orderExpirationSeconds: read.integer('ORDER_EXPIRATION_SECONDS', { default: 900, min: 1 }),
+    maxActiveOrdersPerBuyer: read.integer('MAX_ACTIVE_ORDERS_PER_BUYER', { default: 5, min: 1, max: 100_000 }),
     expirySweepIntervalMs: read.integer('EXPIRY_SWEEP_INTERVAL_MS', { default: 1000, min: 50 }),
     outboxSweepIntervalMs: read.integer('OUTBOX_SWEEP_INTERVAL_MS', { default: 30_000, min: 50 }),
     logLevel: read.string('LOG_LEVEL', { default: 'info' }),

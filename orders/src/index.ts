@@ -9,6 +9,7 @@ import { TicketCreatedListener } from './events/listeners/ticket-created-listene
 import { TicketUpdatedListener } from './events/listeners/ticket-updated-listener';
 import { Order, orders } from './models/order';
 import { Ticket } from './models/ticket';
+import { ActiveOrders } from './services/active-orders';
 import { ExpirySweeper } from './services/expiry-sweeper';
 
 /**
@@ -37,6 +38,10 @@ async function main(config: OrdersConfig, { logger, shutdown }: ServiceContext):
     new PaymentCreatedListener(bus, logger),
   ]);
 
+  const activeOrders = new ActiveOrders();
+  await activeOrders.start();
+  shutdown.add('active orders', async () => activeOrders.stop());
+
   const sweeper = new ExpirySweeper({ intervalMs: config.expirySweepIntervalMs, logger });
   sweeper.start();
   shutdown.add('expiry sweeper', () => sweeper.stop());
@@ -46,6 +51,7 @@ async function main(config: OrdersConfig, { logger, shutdown }: ServiceContext):
     logger,
     metrics,
     orderExpirationSeconds: config.orderExpirationSeconds,
+    orderLimits: { maxActivePerBuyer: config.maxActiveOrdersPerBuyer, activeOrders },
     health: { mongo: isMongoConnected, nats: () => bus.isConnected() },
   });
   const server = await startHttpServer(app, config.port, config.host);

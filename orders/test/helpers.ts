@@ -3,12 +3,15 @@ import { testJwtKey } from '@ticketing/tools/testing/session';
 import { Types } from 'mongoose';
 import { buildApp } from '../src/app';
 import { Ticket } from '../src/models/ticket';
+import { ActiveOrders } from '../src/services/active-orders';
 
 export const EXPIRATION_SECONDS = 900;
+export const MAX_ACTIVE = 3;
 export const app = buildApp({
   jwtKey: testJwtKey,
   logger: createLogger('orders-test', 'silent'),
   orderExpirationSeconds: EXPIRATION_SECONDS,
+  orderLimits: { maxActivePerBuyer: MAX_ACTIVE, activeOrders: new ActiveOrders() },
   health: { mongo: () => true, nats: () => true },
 });
 

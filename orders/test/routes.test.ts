@@ -4,7 +4,8 @@ import { newUser, sessionCookie, type TestUser } from '@ticketing/tools/testing/
 import { Types } from 'mongoose';
 import request from 'supertest';
 import { Order } from '../src/models/order';
-import { app, EXPIRATION_SECONDS, replicaTicket } from './helpers';
+import { ActiveOrders } from '../src/services/active-orders';
+import { app, EXPIRATION_SECONDS, MAX_ACTIVE, replicaTicket } from './helpers';
 
 useTestDatabase();
 
@@ -85,6 +86,43 @@ describe('POST /api/orders', () => {
     expect(statuses.filter((s) => s === 201)).toHaveLength(1);
     expect(statuses.filter((s) => s === 400)).toHaveLength(19);
     expect(await Order.countDocuments({ ticket: ticket._id })).toBe(1);
+  });
+
+  it(`When a buyer holds ${MAX_ACTIVE} active orders, then another is refused with 400 until one is cancelled`, async () => {
+    const tickets = await Promise.all(Array.from({ length: MAX_ACTIVE + 1 }, (_, i) => replicaTicket(`Show ${i}`)));
+    const placed = [];
+    for (const ticket of tickets.slice(0, MAX_ACTIVE)) placed.push((await placeOrder(ticket.id).expect(201)).body);
+
+    const refused = await placeOrder(tickets[MAX_ACTIVE].id).expect(400);
+    expect(refused.body).toEqual({ errors: [{ message: `You already have ${MAX_ACTIVE} active orders; pay for or cancel one first` }] });
+    await placeOrder(tickets[MAX_ACTIVE].id, other).expect(201); // another buyer is not affected
+
+    await request(app).delete(`/api/orders/${placed[0].id}`).set('Cookie', sessionCookie(buyer)).expect(204);
+    const freed = await replicaTicket('Another');
+    await placeOrder(freed.id).expect(201);
+  });
+
+  it('When a buyer fires many orders at once, then exactly the cap succeeds', async () => {
+    const tickets = await Promise.all(Array.from({ length: 10 }, (_, i) => replicaTicket(`Burst ${i}`)));
+    const results = await Promise.all(tickets.map((t) => placeOrder(t.id)));
+    expect(results.filter((r) => r.status === 201)).toHaveLength(MAX_ACTIVE);
+    expect(results.filter((r) => r.status === 400)).toHaveLength(10 - MAX_ACTIVE);
+  });
+
+  it('When the counter follows the order store (one writer), then it counts like the database', async () => {
+    const counter = new ActiveOrders();
+    await counter.start();
+    try {
+      const [a, b] = [await replicaTicket('Counted A'), await replicaTicket('Counted B')];
+      const first = (await placeOrder(a.id).expect(201)).body;
+      await placeOrder(b.id).expect(201);
+      expect(await counter.placeFor(buyer.id, async (active) => active)).toBe(2);
+      await request(app).delete(`/api/orders/${first.id}`).set('Cookie', sessionCookie(buyer)).expect(204);
+      expect(await counter.placeFor(buyer.id, async (active) => active)).toBe(1);
+      expect(await counter.placeFor(other.id, async (active) => active)).toBe(0);
+    } finally {
+      counter.stop();
+    }
   });
 
   it('When the previous order was cancelled, then the ticket can be ordered again', async () => {

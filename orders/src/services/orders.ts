@@ -16,6 +16,7 @@ import type { TraceContext } from '@ticketing/common/http';
 import { pendingEvent } from '@ticketing/common/outbox';
 import { Order, type OrderDocument, orderEventData, orders, withTicket } from '../models/order';
 import { Ticket } from '../models/ticket';
+import type { ActiveOrders } from './active-orders';
 
 const MAX_ATTEMPTS = 5;
 
@@ -52,6 +53,31 @@ export async function createOrder(
     throw err;
   }
   return withTicket(order, ticket);
+}
+
+/** How many active orders a buyer may hold, and who counts them. */
+export interface OrderLimits {
+  maxActivePerBuyer: number;
+  activeOrders: ActiveOrders;
+}
+
+/**
+ * Places an order unless the buyer already holds `maxActivePerBuyer` active ones (400): one buyer cannot
+ * hold every ticket, or keep renewing holds, beyond the cap. One buyer's placements run one at a time.
+ */
+export function createOrderWithinLimit(
+  limits: OrderLimits,
+  userId: string,
+  ticketId: string,
+  expirationSeconds: number,
+  trace?: TraceContext,
+): Promise<OrderDocument> {
+  return limits.activeOrders.placeFor(userId, async (active) => {
+    if (active >= limits.maxActivePerBuyer) {
+      throw new BadRequestError(`You already have ${active} active orders; pay for or cancel one first`);
+    }
+    return createOrder(userId, ticketId, expirationSeconds, trace);
+  });
 }
 
 /**

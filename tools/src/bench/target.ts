@@ -82,7 +82,8 @@ export async function startTarget(
     namespace: options.namespace,
     logDir: path.join(ctx.logDir, options.name),
     root: options.root,
-    env: { auth: AUTH_ENV },
+    // One bench buyer places thousands of orders: no cap on active orders.
+    env: { auth: AUTH_ENV, orders: { MAX_ACTIVE_ORDERS_PER_BUYER: '100000' } },
     ...(ctx.stripe ? { stripe: ctx.stripe } : {}),
   });
   const target: Target = {
