@@ -14,10 +14,12 @@ import {
   manifestsPerProfile,
   named,
   ofKind,
+  providedEnv,
   readSkaffoldConfig,
   repoRoot,
   selects,
   type Workload,
+  workloadBehind,
   workloadRunning,
   workloads,
 } from './manifests';
@@ -296,42 +298,9 @@ describe('Kubernetes wiring', () => {
   });
 });
 
-/** The workload whose pods the Service named by the URL's (first) host selects. */
-function workloadBehind(manifests: LoadedManifest[], url: string | undefined) {
-  const host = url ? new URL(url).hostname : '';
-  const service = named(ofKind<IService>(manifests, 'Service'), host);
-  return workloads(manifests).find(({ object }) => selects(service?.spec?.selector, object.spec?.template.metadata?.labels))?.object;
-}
-
 /** The value after `flag` in the first container's args, e.g. `-cid ticketing`. */
 function argumentOf(workload: Workload | undefined, flag: string): string | undefined {
   const args = workload ? (containersOf(workload)[0]?.args ?? []) : [];
   const at = args.indexOf(flag);
   return at >= 0 ? args[at + 1] : undefined;
-}
-
-/**
- * The variables a container gets and their values (undefined when set from a Secret or the pod). An
- * empty value counts as unset, as the services' env reader treats it; an envFrom ConfigMap that is not
- * deployed provides nothing.
- */
-function providedEnv(container: IContainer, configMaps: IConfigMap[]): Map<string, string | undefined> {
-  const provided = new Map<string, string | undefined>();
-  for (const source of container.envFrom ?? []) {
-    if (source.secretRef) throw new Error('envFrom secretRef: its keys cannot be checked offline; use secretKeyRef per variable');
-    const configMap = configMaps.find((c) => c.metadata?.name === source.configMapRef?.name);
-    for (const [key, value] of Object.entries(configMap?.data ?? {})) {
-      if (value.trim() !== '') provided.set(`${source.prefix ?? ''}${key}`, value);
-    }
-  }
-  for (const { name, value, valueFrom } of container.env ?? []) {
-    if (value !== undefined && value.trim() !== '') provided.set(name, value);
-    else if (valueFrom?.secretKeyRef || valueFrom?.fieldRef) provided.set(name, undefined);
-    else if (valueFrom?.configMapKeyRef) {
-      const { name: mapName, key } = valueFrom.configMapKeyRef;
-      const mapValue = configMaps.find((c) => c.metadata?.name === mapName)?.data?.[key];
-      if (mapValue !== undefined && mapValue.trim() !== '') provided.set(name, mapValue);
-    }
-  }
-  return provided;
 }

@@ -10,8 +10,11 @@ type IIngress = import('kubernetes-models/networking.k8s.io/v1/Ingress', { with:
 type IConfigMap = import('kubernetes-models/v1/ConfigMap', { with: { 'resolution-mode': 'import' }}).IConfigMap;
 type IContainer = import('kubernetes-models/v1/Container', { with: { 'resolution-mode': 'import' }}).IContainer;
 type IService = import('kubernetes-models/v1/Service', { with: { 'resolution-mode': 'import' }}).IService;
+type INetworkPolicy = import('kubernetes-models/networking.k8s.io/v1/NetworkPolicy', { with: {
+  'resolution-mode': 'import',
+}}).INetworkPolicy;
 
-export type { IConfigMap, IContainer, IDeployment, IIngress, IService, IStatefulSet };
+export type { IConfigMap, IContainer, IDeployment, IIngress, INetworkPolicy, IService, IStatefulSet };
 
 export const repoRoot = path.resolve(__dirname, '..', '..');
 export const k8sDir = path.join(repoRoot, 'infra', 'k8s');
@@ -182,4 +185,37 @@ export function named<T extends { metadata?: { name?: string } }>(items: Array<{
 export function selects(selector: Record<string, string> | undefined, labels: Record<string, string> | undefined): boolean {
   const entries = Object.entries(selector ?? {});
   return entries.length > 0 && entries.every(([key, value]) => labels?.[key] === value);
+}
+
+/** The workload whose pods the Service named by the URL's (first) host selects. */
+export function workloadBehind(manifests: LoadedManifest[], url: string | undefined) {
+  const host = url ? new URL(url).hostname : '';
+  const service = named(ofKind<IService>(manifests, 'Service'), host);
+  return workloads(manifests).find(({ object }) => selects(service?.spec?.selector, object.spec?.template.metadata?.labels))?.object;
+}
+
+/**
+ * The variables a container gets and their values (undefined when set from a Secret or the pod). An
+ * empty value counts as unset, as the services' env reader treats it; an envFrom ConfigMap that is not
+ * deployed provides nothing.
+ */
+export function providedEnv(container: IContainer, configMaps: IConfigMap[]): Map<string, string | undefined> {
+  const provided = new Map<string, string | undefined>();
+  for (const source of container.envFrom ?? []) {
+    if (source.secretRef) throw new Error('envFrom secretRef: its keys cannot be checked offline; use secretKeyRef per variable');
+    const configMap = configMaps.find((c) => c.metadata?.name === source.configMapRef?.name);
+    for (const [key, value] of Object.entries(configMap?.data ?? {})) {
+      if (value.trim() !== '') provided.set(`${source.prefix ?? ''}${key}`, value);
+    }
+  }
+  for (const { name, value, valueFrom } of container.env ?? []) {
+    if (value !== undefined && value.trim() !== '') provided.set(name, value);
+    else if (valueFrom?.secretKeyRef || valueFrom?.fieldRef) provided.set(name, undefined);
+    else if (valueFrom?.configMapKeyRef) {
+      const { name: mapName, key } = valueFrom.configMapKeyRef;
+      const mapValue = configMaps.find((c) => c.metadata?.name === mapName)?.data?.[key];
+      if (mapValue !== undefined && mapValue.trim() !== '') provided.set(name, mapValue);
+    }
+  }
+  return provided;
 }

@@ -88,6 +88,44 @@ describe('GET /api/tickets and /api/tickets/:id', () => {
     expect(res.body.map((t: { id: string }) => t.id)).toEqual([free.id]);
   });
 
+  it('When tickets are listed a page at a time, then newest first, with the next page named until the last', async () => {
+    const listed = [];
+    for (let i = 0; i < 5; i++) listed.push((await createTicket(`Show ${i}`)).body);
+    const ids = listed.map((t) => t.id).reverse();
+
+    const first = await request(app).get('/api/tickets?limit=2').expect(200);
+    expect(first.body.map((t: { id: string }) => t.id)).toEqual(ids.slice(0, 2));
+    expect(first.get('X-Next-Cursor')).toBe(ids[1]);
+    expect(first.get('Link')).toBe(`</api/tickets?limit=2&cursor=${ids[1]}>; rel="next"`);
+
+    const second = await request(app).get(`/api/tickets?limit=2&cursor=${ids[1]}`).expect(200);
+    expect(second.body.map((t: { id: string }) => t.id)).toEqual(ids.slice(2, 4));
+    const last = await request(app)
+      .get(`/api/tickets?limit=2&cursor=${second.get('X-Next-Cursor')}`)
+      .expect(200);
+    expect(last.body.map((t: { id: string }) => t.id)).toEqual(ids.slice(4));
+    expect(last.get('X-Next-Cursor')).toBeUndefined();
+    expect(last.get('Link')).toBeUndefined();
+
+    const all = await request(app).get('/api/tickets').expect(200);
+    expect(all.body.map((t: { id: string }) => t.id)).toEqual(ids);
+  });
+
+  it('When the page parameters are not what they should be, then 400 naming the parameter', async () => {
+    for (const [query, field] of [
+      ['limit=0', 'limit'],
+      ['limit=201', 'limit'],
+      ['limit=abc', 'limit'],
+      ['limit=1.5', 'limit'],
+      ['limit=1&limit=2', 'limit'],
+      ['cursor=nope', 'cursor'],
+      ['cursor=a&cursor=b', 'cursor'],
+    ]) {
+      const res = await request(app).get(`/api/tickets?${query}`).expect(400);
+      expect(res.body.errors.map((e: { field?: string }) => e.field)).toEqual([field]);
+    }
+  });
+
   it('When the ticket exists, then anyone can see it', async () => {
     const created = (await createTicket('Opera', 80)).body;
     const res = await request(app).get(`/api/tickets/${created.id}`).expect(200);

@@ -1,20 +1,45 @@
+import { isObjectId, validate } from '@ticketing/common/http';
 import { isFerretDb } from '@ticketing/common/mongo';
 import { Router } from 'express';
+import { Types } from 'mongoose';
+import { z } from 'zod';
 import { Ticket, ticketView } from '../models/ticket';
 
-/** At most this many tickets in one answer. */
-const MAX_LISTED = 1000;
+export const DEFAULT_PAGE = 50;
+export const MAX_PAGE = 200;
+
+const pageSchema = z.object({
+  limit: z.coerce
+    .number({ error: 'Limit must be a number' })
+    .int('Limit must be a whole number')
+    .min(1, 'Limit must be at least 1')
+    .max(MAX_PAGE, `Limit must be at most ${MAX_PAGE}`)
+    .default(DEFAULT_PAGE),
+  cursor: z.string({ error: 'Cursor must be a string' }).refine(isObjectId, 'Cursor must be a ticket id from a previous page').optional(),
+});
 
 /**
- * Tickets still for sale: those no order holds, oldest first. On MongoDB the sort walks the `_id` index. On
- * FerretDB a sort reads and orders the whole collection, while its natural order already is insertion order
- * (≈ `_id` order): without the sort, the read stops after the first page of matches.
+ * Tickets still for sale (those no order holds), newest first, a page at a time:
+ * `GET /api/tickets?limit=50&cursor=<id>`. The body stays an array (what the course client reads); when more
+ * follow, the `Link` header names the next page (`rel="next"`) and `X-Next-Cursor` its cursor — the last id of
+ * this page. On MongoDB the order is the `_id` index walked backwards. On FerretDB, which would read and sort
+ * the whole collection for that, it is `$natural: -1` (newest inserted first; pushed down to SQLite by our
+ * FerretDB build): the first page reads about a page of documents, a page at depth n about n documents.
  */
 export function listTicketsRouter(): Router {
-  return Router().get('/api/tickets', async (_req, res) => {
-    const query = Ticket.find({ orderId: null }, { title: 1, price: 1, userId: 1, orderId: 1, version: 1 }).limit(MAX_LISTED);
-    if (!isFerretDb()) query.sort({ _id: 1 });
-    const tickets = await query.lean();
+  return Router().get('/api/tickets', async (req, res) => {
+    const { limit, cursor } = validate(pageSchema, { limit: req.query.limit, cursor: req.query.cursor });
+    const filter = { orderId: null, ...(cursor ? { _id: { $lt: new Types.ObjectId(cursor) } } : {}) };
+    const page = await Ticket.find(filter, { title: 1, price: 1, userId: 1, orderId: 1, version: 1 })
+      .sort(isFerretDb() ? { $natural: -1 } : { _id: -1 })
+      .limit(limit + 1)
+      .lean();
+    const tickets = page.slice(0, limit);
+    if (page.length > limit) {
+      const next = String(tickets[tickets.length - 1]._id);
+      res.setHeader('X-Next-Cursor', next);
+      res.setHeader('Link', `</api/tickets?limit=${limit}&cursor=${next}>; rel="next"`);
+    }
     res.status(200).json(tickets.map(ticketView));
   });
 }

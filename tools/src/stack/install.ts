@@ -69,7 +69,7 @@ export const FERRETDB: GoServer = {
   version: 'v1.24.2',
   binEnv: 'FERRETDB_BIN',
   acceptOnPath: /v1\.24\./,
-  variant: 'idindex',
+  variant: 'idindex-natural',
   patches: [
     {
       // The SQLite handler creates a unique index on `_ferretdb_sjson->"_id"` but filters with
@@ -80,6 +80,29 @@ export const FERRETDB: GoServer = {
       from: `IDColumn = DefaultColumn + "->'$._id'"`,
       to: 'IDColumn = DefaultColumn + `->"_id"`',
       why: 'query _id with the expression of its unique index, so SQLite uses the index',
+    },
+    // Newest first without reading the collection: `sort({$natural: -1})` is pushed down to SQLite as
+    // `ORDER BY rowid DESC` (rowid is insertion order; a capped collection's record id is the same column),
+    // and the documents stream to the limit instead of being collected for an in-memory sort that $natural
+    // does not need. FerretDB 1.24 allows $natural only on capped collections and collects every document
+    // (20,000 tickets: 727 ms for the newest page sorted by _id, against 15 ms for the oldest page unsorted).
+    {
+      file: 'internal/backends/sqlite/query.go',
+      from: 'return fmt.Sprintf(" ORDER BY %s%s", metadata.RecordIDColumn, order)',
+      to: 'return fmt.Sprintf(" ORDER BY rowid%s", order)',
+      why: 'order $natural by rowid, which every table has (a capped collection record id is an alias of it)',
+    },
+    {
+      file: 'internal/handler/msg_find.go',
+      from: '\t\tif !cInfo.Capped() {',
+      to: '\t\tif !cInfo.Capped() && h.DisablePushdown {',
+      why: 'accept $natural sort on any collection (it is pushed down)',
+    },
+    {
+      file: 'internal/handler/common/sort_iterator.go',
+      from: '\tif sort.Len() == 0 {',
+      to: '\tif sort.Len() == 0 || (sort.Len() == 1 && sort.Has("$natural")) {',
+      why: 'stream a $natural-sorted query to its limit: the backend already returned it in that order',
     },
   ],
 };
