@@ -21,7 +21,7 @@ export function buildApp(settings: AppSettings, logger: Logger, metrics?: Servic
   const sessions = new Sessions(settings);
   const hashing = hashingSlots(settings.hashesInFlightPerClient);
   return buildServiceApp({
-    jwtKey: settings.jwtKey,
+    sessions: { publicKeys: sessions.publicKeys },
     logger,
     metrics,
     prefix: '/api/users',

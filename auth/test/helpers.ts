@@ -1,11 +1,11 @@
-import { randomBytes } from 'node:crypto';
 import { createLogger } from '@ticketing/common/http';
+import { testSessionKeys } from '@ticketing/tools/testing/session';
 import request from 'supertest';
 import { buildApp } from '../src/app';
 
 // Route tests sign up many times from one address within a minute; rate-limit.test.ts covers the limit.
 export const settings = {
-  jwtKey: randomBytes(32).toString('hex'),
+  jwtPrivateKey: testSessionKeys.privateKey,
   sessionTtlSeconds: 3600,
   isCookieSecure: false,
   rateLimitPerMinute: 1_000_000,

@@ -1,5 +1,7 @@
-import { randomBytes } from 'node:crypto';
+import { createPrivateKey, createPublicKey } from 'node:crypto';
+import { sessionKeyId } from '@ticketing/common/http';
 import { useTestDatabase } from '@ticketing/tools/testing/mongo';
+import { newSessionKeys, sessionToken, testSessionKeys } from '@ticketing/tools/testing/session';
 import jwt from 'jsonwebtoken';
 import request from 'supertest';
 import { app, settings, signup } from './helpers';
@@ -8,6 +10,9 @@ useTestDatabase();
 
 const currentUser = (headers: Record<string, string | string[]> = {}) =>
   request(app).get('/api/users/currentuser').set(headers).expect(200);
+
+const realKey = createPrivateKey(testSessionKeys.privateKey);
+const kid = sessionKeyId(createPublicKey(realKey));
 
 describe('session: currentuser and signout', () => {
   it('When a signed-up user asks, then currentuser returns them; after signout it returns null', async () => {
@@ -32,28 +37,42 @@ describe('session: currentuser and signout', () => {
   });
 
   it('When the token expires, then the user is no longer recognised', async () => {
-    const expired = jwt.sign({ id: 'u1', email: 'x@example.com', exp: Math.floor(Date.now() / 1000) - 10 }, settings.jwtKey);
+    const expired = jwt.sign({ id: 'u1', email: 'x@example.com', exp: Math.floor(Date.now() / 1000) - 10 }, realKey, {
+      algorithm: 'ES256',
+      keyid: kid,
+    });
     expect((await currentUser({ Authorization: `Bearer ${expired}` })).body).toEqual({ currentUser: null });
   });
 
-  it('When the token is signed with another key, tampered with, uses alg none or has no expiry, then it is ignored', async () => {
-    const forged = jwt.sign({ id: 'u1', email: 'x@example.com' }, randomBytes(32).toString('hex'));
-    const valid = jwt.sign({ id: 'u1', email: 'x@example.com' }, settings.jwtKey, { expiresIn: 60 });
+  it('When the token is signed with another key, tampered with, uses alg none or HS256 with the public key, has no expiry or an unknown kid, then it is ignored', async () => {
+    const other = newSessionKeys();
+    const forged = sessionToken({ id: 'u1', email: 'x@example.com' }, other); // a well-formed session from another key pair
+    const valid = sessionToken({ id: 'u1', email: 'x@example.com' }, testSessionKeys, 60);
     const [header, , signature] = valid.split('.');
     const tampered = `${header}.${Buffer.from(JSON.stringify({ id: 'admin', email: 'root@example.com' })).toString('base64url')}.${signature}`;
     const none = `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${Buffer.from('{"id":"u1","email":"x@example.com"}').toString('base64url')}.`;
-    const forever = jwt.sign({ id: 'u1', email: 'x@example.com' }, settings.jwtKey); // the real key, but no exp
+    const forever = jwt.sign({ id: 'u1', email: 'x@example.com' }, realKey, { algorithm: 'ES256', keyid: kid }); // no exp
+    // The classic confusion: the public key (which everyone may know) used as an HMAC secret.
+    const confused = jwt.sign({ id: 'u1', email: 'x@example.com' }, testSessionKeys.publicKeys, {
+      algorithm: 'HS256',
+      keyid: kid,
+      expiresIn: 60,
+    });
+    const noKid = jwt.sign({ id: 'u1', email: 'x@example.com' }, realKey, { algorithm: 'ES256', expiresIn: 60 });
 
-    for (const token of [forged, tampered, none, forever]) {
+    for (const token of [forged, tampered, none, forever, confused, noKid]) {
       expect((await currentUser({ Authorization: `Bearer ${token}` })).body).toEqual({ currentUser: null });
     }
     // The genuine token still works, so the three nulls above are not a broken check.
     expect((await currentUser({ Authorization: `Bearer ${valid}` })).body.currentUser).toEqual({ id: 'u1', email: 'x@example.com' });
   });
 
-  it('When the token lives in the cookie, then it carries an expiry', async () => {
+  it('When the token lives in the cookie, then it is ES256 with the key id, an expiry and a token id', async () => {
     const cookie = (await signup('exp@example.com'))[0];
-    const decoded = jwt.decode(cookie.split(';')[0].replace('session=', '')) as { exp: number; iat: number };
-    expect(decoded.exp - decoded.iat).toBe(settings.sessionTtlSeconds);
+    const decoded = jwt.decode(cookie.split(';')[0].replace('session=', ''), { complete: true });
+    const payload = decoded?.payload as { exp: number; iat: number; jti: string };
+    expect(payload.exp - payload.iat).toBe(settings.sessionTtlSeconds);
+    expect(decoded?.header).toMatchObject({ alg: 'ES256', kid });
+    expect(payload.jti).toMatch(/^[0-9a-f-]{36}$/);
   });
 });

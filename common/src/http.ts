@@ -6,7 +6,15 @@
 export { ConfigError, type EnvReader, envReader } from './config/env';
 export { createLogger, type Logger } from './logger';
 export { ServiceMetrics } from './metrics';
-export { currentUser, SESSION_COOKIE, type UserPayload } from './middlewares/current-user';
+export {
+  currentUser,
+  parseSessionPublicKeys,
+  SESSION_COOKIE,
+  SessionSigner,
+  type SessionVerification,
+  sessionKeyId,
+  type UserPayload,
+} from './middlewares/current-user';
 export { errorHandler, notFoundHandler } from './middlewares/error-handler';
 export type { HealthChecks } from './middlewares/health';
 export { traceOf } from './middlewares/request-logger';

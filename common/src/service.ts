@@ -5,7 +5,7 @@ import helmet from 'helmet';
 import { ConfigError } from './config/env';
 import { createLogger, type Logger } from './logger';
 import type { ServiceMetrics } from './metrics';
-import { currentUser, SESSION_COOKIE } from './middlewares/current-user';
+import { currentUser, SESSION_COOKIE, type SessionVerification } from './middlewares/current-user';
 import { errorHandler, notFoundHandler } from './middlewares/error-handler';
 import { type HealthChecks, healthRouter } from './middlewares/health';
 import { httpMetrics, metricsRouter } from './middlewares/metrics';
@@ -13,7 +13,10 @@ import { requestLogger } from './middlewares/request-logger';
 import { Shutdown, type ShutdownOptions } from './shutdown';
 
 export interface ServiceAppOptions {
-  jwtKey: string;
+  /** How session tokens are checked (`{ publicKeys }` for ES256: only the holder of the private key can mint them). */
+  sessions?: SessionVerification;
+  /** Shorthand for `sessions: { jwtKey }` (HS256 with a key every service shares). */
+  jwtKey?: string;
   logger: Logger;
   /** When given: request timing and `GET /metrics`. */
   metrics?: ServiceMetrics;
@@ -28,7 +31,9 @@ export interface ServiceAppOptions {
  * to 100 kB (a trace per request, see `traceOf`), the current user from the session, health endpoints, the service's routes, then 404 and the
  * error handler. No listening, no connections.
  */
-export function buildServiceApp({ jwtKey, logger, metrics, prefix, health, routers }: ServiceAppOptions): Express {
+export function buildServiceApp({ sessions, jwtKey, logger, metrics, prefix, health, routers }: ServiceAppOptions): Express {
+  const verification = sessions ?? (jwtKey === undefined ? undefined : { jwtKey });
+  if (!verification) throw new Error('buildServiceApp needs sessions (or jwtKey)');
   const app = express();
   app.disable('x-powered-by');
   // One proxy in front (the ingress, or the local gateway): req.ip is the address it saw, so a client
@@ -44,7 +49,7 @@ export function buildServiceApp({ jwtKey, logger, metrics, prefix, health, route
     app.use(metricsRouter(metrics));
   }
   app.use(express.json({ limit: '100kb' }));
-  app.use(currentUser({ jwtKey }));
+  app.use(currentUser(verification));
   app.use(healthRouter(prefix, health));
   for (const router of routers) app.use(router);
   app.use(notFoundHandler);

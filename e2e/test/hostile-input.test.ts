@@ -574,7 +574,7 @@ describe('hostile input through the gateway', () => {
     });
     const orderId = await created(post('/api/orders', json({ ticketId }), cookie(buyer.token)));
     await waitFor(() => isSettled(ticketId, orderId), { description: 'the fixtures to settle', timeoutMs: 20_000 });
-    const forged = forgedTokens(system.jwtKey, { id: buyer.id, email: buyer.email }, seller.token);
+    const forged = forgedTokens(system.sessionKeys, { id: buyer.id, email: buyer.email }, seller.token);
     fixtures = { seller, buyer, ticketId, spareTicketId, orderId, forged };
     before = await snapshotDatabases(databases());
   }, 90_000);

@@ -1,5 +1,8 @@
 /** Tools for the hostile-input corpus: raw requests, forged session tokens and exact database snapshots. */
+import { createPrivateKey, createPublicKey } from 'node:crypto';
 import http from 'node:http';
+import { sessionKeyId } from '@ticketing/common/http';
+import { newSessionKeys, type SessionKeys, sessionToken } from '@ticketing/tools/testing/session';
 import jwt from 'jsonwebtoken';
 import mongoose, { type Connection } from 'mongoose';
 
@@ -76,7 +79,7 @@ export const FORGED_TOKEN_KINDS = [
   'expired',
   'a tampered payload',
   'alg none',
-  'HS512 with the real key',
+  'HS256 with the public key as its secret',
   'an operator as id, signed with the real key',
   'no expiry, signed with the real key',
   'garbage',
@@ -87,20 +90,23 @@ export type ForgedTokenKind = (typeof FORGED_TOKEN_KINDS)[number];
  * Session tokens an attacker could present claiming `victim`'s identity (the tampered one is built from
  * the attacker's own genuine token): each must count as no session at all.
  */
-export function forgedTokens(jwtKey: string, victim: Identity, attackerToken: string): Record<ForgedTokenKind, string> {
+export function forgedTokens(keys: SessionKeys, victim: Identity, attackerToken: string): Record<ForgedTokenKind, string> {
   const [header, , signature] = attackerToken.split('.');
   const now = Math.floor(Date.now() / 1000);
+  const realKey = createPrivateKey(keys.privateKey);
+  const keyid = sessionKeyId(createPublicKey(realKey));
+  const real = { algorithm: 'ES256' as const, keyid };
   return {
-    'signed with another key': jwt.sign(victim, 'not-the-key-'.repeat(4), { algorithm: 'HS256', expiresIn: 3600 }),
-    expired: jwt.sign({ ...victim, exp: now - 60 }, jwtKey, { algorithm: 'HS256' }),
+    'signed with another key': sessionToken(victim, newSessionKeys()),
+    expired: jwt.sign({ ...victim, exp: now - 60 }, realKey, real),
     'a tampered payload': `${header}.${base64url({ ...victim, iat: now, exp: now + 3600 })}.${signature}`,
-    'alg none': `${base64url({ alg: 'none', typ: 'JWT' })}.${base64url({ ...victim, iat: now })}.`,
-    'HS512 with the real key': jwt.sign(victim, jwtKey, { algorithm: 'HS512', expiresIn: 3600 }),
-    'an operator as id, signed with the real key': jwt.sign({ id: { $ne: null }, email: victim.email }, jwtKey, {
-      algorithm: 'HS256',
+    'alg none': `${base64url({ alg: 'none', typ: 'JWT', kid: keyid })}.${base64url({ ...victim, iat: now, exp: now + 3600 })}.`,
+    'HS256 with the public key as its secret': jwt.sign(victim, keys.publicKeys, { algorithm: 'HS256', keyid, expiresIn: 3600 }),
+    'an operator as id, signed with the real key': jwt.sign({ id: { $ne: null }, email: victim.email }, realKey, {
+      ...real,
       expiresIn: 3600,
     }),
-    'no expiry, signed with the real key': jwt.sign(victim, jwtKey, { algorithm: 'HS256' }),
+    'no expiry, signed with the real key': jwt.sign(victim, realKey, real),
     garbage: 'not.a.jwt',
   };
 }

@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import http from 'node:http';
 import net from 'node:net';
@@ -9,7 +8,7 @@ import { repoRoot } from '@ticketing/tools/stack/paths';
 import { freePort } from '@ticketing/tools/stack/ports';
 import { SERVICES, type ServiceName } from '@ticketing/tools/system';
 import type { TransportKind } from '@ticketing/tools/testing/bus';
-import { newUser, sessionCookie } from '@ticketing/tools/testing/session';
+import { newUser, sessionCookie, testSessionKeys } from '@ticketing/tools/testing/session';
 import { waitFor } from '@ticketing/tools/testing/wait-for';
 import mongoose from 'mongoose';
 import { Client, type OrderBody, type TicketBody } from './client';
@@ -132,7 +131,7 @@ async function stopDuring<T>(
 
 /** A seller and a buyer as tickets and orders know them: a session signed with the system's key. */
 function session(name: string) {
-  const cookie = sessionCookie(newUser(name), system.jwtKey);
+  const cookie = sessionCookie(newUser(name), system.sessionKeys);
   return { cookie, client: new Client(system.gatewayUrl, cookie) };
 }
 
@@ -263,7 +262,8 @@ describe('SIGTERM while a service is still starting', () => {
           PORT: String(await freePort()),
           MONGO_URL: `mongodb://127.0.0.1:${nothingListens}/startup`, // server selection waits here for 10 s
           NATS_URL: process.env.NATS_URL,
-          JWT_KEY: randomBytes(32).toString('hex'),
+          JWT_PRIVATE_KEY: testSessionKeys.privateKey,
+          JWT_PUBLIC_KEYS: testSessionKeys.publicKeys,
         },
         stdio: ['ignore', 'pipe', 'inherit'],
       });

@@ -6,9 +6,11 @@ describe('Kubernetes manifests', () => {
   const files = yamlFilesUnder(k8sDir);
   const manifests = files.flatMap(loadManifests);
 
-  it('When infra/k8s is read, then it holds manifests for services, databases, both buses and the ingress', () => {
+  it('When infra/k8s is read, then it holds manifests for services, databases, both buses, the ingress and the network policies', () => {
     const kinds = new Set(manifests.map(({ object }) => object.kind));
-    expect([...kinds].sort()).toEqual(expect.arrayContaining(['ConfigMap', 'Deployment', 'Ingress', 'Service', 'StatefulSet']));
+    expect([...kinds].sort()).toEqual(
+      expect.arrayContaining(['ConfigMap', 'Deployment', 'Ingress', 'NetworkPolicy', 'Service', 'StatefulSet']),
+    );
   });
 
   it('When every manifest is checked against the kubernetes-models schemas, then none is invalid', () => {

@@ -182,7 +182,8 @@ describe('Kubernetes wiring', () => {
           for (const { valueFrom } of container.env ?? []) {
             const secret = valueFrom?.secretKeyRef;
             if (!secret || manifests.some(({ object: o }) => o.kind === 'Secret' && o.metadata.name === secret.name)) continue;
-            expect(readme).toContain(`kubectl create secret generic ${secret.name} --from-literal=${secret.key}=`);
+            // From a literal value or from a file (a PEM key).
+            expect(readme).toMatch(new RegExp(`kubectl create secret generic ${secret.name} --from-(literal|file)=${secret.key}=`));
           }
         }
       }

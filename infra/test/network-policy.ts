@@ -61,7 +61,7 @@ export function describeConnection({ from, to, port, protocol = 'TCP' }: Connect
 }
 
 /**
- * Every allowed connection between two different endpoints on one of `ports`, described, sorted; only
+ * Every allowed connection between two different endpoints on one of `ports`, sorted by description; only
  * those with a pod of `network.namespace` at one end unless `all` (others are not these policies' business).
  */
 export function allowedConnections(
@@ -69,18 +69,21 @@ export function allowedConnections(
   endpoints: Endpoint[],
   ports: Array<{ port: number; protocol: Protocol }>,
   { all = false } = {},
-): string[] {
+): Connection[] {
   const isOurs = (e: Endpoint) => e.pod?.namespace === network.namespace;
-  const allowed: string[] = [];
+  const allowed: Connection[] = [];
   for (const from of endpoints) {
     for (const to of endpoints) {
       if (from === to || (!all && !isOurs(from) && !isOurs(to))) continue;
       for (const { port, protocol } of ports) {
-        if (isAllowed(network, { from, to, port, protocol })) allowed.push(describeConnection({ from, to, port, protocol }));
+        if (isAllowed(network, { from, to, port, protocol })) allowed.push({ from, to, port, protocol });
       }
     }
   }
-  return allowed.sort();
+  return allowed
+    .map((connection) => ({ connection, described: describeConnection(connection) }))
+    .sort((x, y) => (x.described < y.described ? -1 : x.described > y.described ? 1 : 0))
+    .map(({ connection }) => connection);
 }
 
 /** Whether the policies selecting `subject` for `direction` (if any) have a rule admitting `peer` on the target port. */

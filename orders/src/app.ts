@@ -7,7 +7,8 @@ import { showOrderRouter } from './routes/show-order';
 import type { OrderLimits } from './services/orders';
 
 export interface AppDeps {
-  jwtKey: string;
+  /** Public keys that verify session tokens (PEM). */
+  jwtPublicKeys: string;
   logger: Logger;
   metrics?: ServiceMetrics;
   orderExpirationSeconds: number;
@@ -17,9 +18,9 @@ export interface AppDeps {
 }
 
 /** Builds the express app: no listening, no connections, so route tests can import it. */
-export function buildApp({ jwtKey, logger, metrics, orderExpirationSeconds, orderLimits, health }: AppDeps): Express {
+export function buildApp({ jwtPublicKeys, logger, metrics, orderExpirationSeconds, orderLimits, health }: AppDeps): Express {
   return buildServiceApp({
-    jwtKey,
+    sessions: { publicKeys: jwtPublicKeys },
     logger,
     metrics,
     prefix: '/api/orders',

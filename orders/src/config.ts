@@ -6,7 +6,8 @@ export interface OrdersConfig {
   /** Interface to listen on: loopback unless told otherwise (the container image sets HOST=0.0.0.0). */
   host: string;
   mongoUrl: string;
-  jwtKey: string;
+  /** Public keys that verify session tokens (PEM blocks; auth alone can sign them). */
+  jwtPublicKeys: string;
   eventBus: EventBusConfig;
   /** How long an order holds its ticket before it is cancelled automatically. */
   orderExpirationSeconds: number;
@@ -26,7 +27,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OrdersConfig {
     port: read.integer('PORT', { default: 3003, min: 0, max: 65535 }),
     host: read.string('HOST', { default: '127.0.0.1' }),
     mongoUrl: read.string('MONGO_URL'),
-    jwtKey: read.string('JWT_KEY', { minLength: 32 }),
+    jwtPublicKeys: read.string('JWT_PUBLIC_KEYS').replace(/\\n/g, '\n'),
     eventBus: eventBusConfigFromEnv('orders', read),
     orderExpirationSeconds: read.integer('ORDER_EXPIRATION_SECONDS', { default: 900, min: 1 }),
     maxActiveOrdersPerBuyer: read.integer('MAX_ACTIVE_ORDERS_PER_BUYER', { default: 5, min: 1, max: 100_000 }),

@@ -47,7 +47,7 @@ async function main(config: OrdersConfig, { logger, shutdown }: ServiceContext):
   shutdown.add('expiry sweeper', () => sweeper.stop());
 
   const app = buildApp({
-    jwtKey: config.jwtKey,
+    jwtPublicKeys: config.jwtPublicKeys,
     logger,
     metrics,
     orderExpirationSeconds: config.orderExpirationSeconds,

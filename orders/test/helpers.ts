@@ -1,5 +1,5 @@
 import { createLogger } from '@ticketing/common/http';
-import { testJwtKey } from '@ticketing/tools/testing/session';
+import { testSessionKeys } from '@ticketing/tools/testing/session';
 import { Types } from 'mongoose';
 import { buildApp } from '../src/app';
 import { Ticket } from '../src/models/ticket';
@@ -8,7 +8,7 @@ import { ActiveOrders } from '../src/services/active-orders';
 export const EXPIRATION_SECONDS = 900;
 export const MAX_ACTIVE = 3;
 export const app = buildApp({
-  jwtKey: testJwtKey,
+  jwtPublicKeys: testSessionKeys.publicKeys,
   logger: createLogger('orders-test', 'silent'),
   orderExpirationSeconds: EXPIRATION_SECONDS,
   orderLimits: { maxActivePerBuyer: MAX_ACTIVE, activeOrders: new ActiveOrders() },

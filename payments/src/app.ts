@@ -4,7 +4,8 @@ import { createPaymentRouter } from './routes/create-payment';
 import type { PaymentProvider } from './services/stripe';
 
 export interface AppDeps {
-  jwtKey: string;
+  /** Public keys that verify session tokens (PEM). */
+  jwtPublicKeys: string;
   logger: Logger;
   metrics?: ServiceMetrics;
   health: HealthChecks;
@@ -12,9 +13,9 @@ export interface AppDeps {
 }
 
 /** Builds the express app: no listening, no connections, so route tests can import it. */
-export function buildApp({ jwtKey, logger, metrics, health, provider }: AppDeps): Express {
+export function buildApp({ jwtPublicKeys, logger, metrics, health, provider }: AppDeps): Express {
   return buildServiceApp({
-    jwtKey,
+    sessions: { publicKeys: jwtPublicKeys },
     logger,
     metrics,
     prefix: '/api/payments',

@@ -33,7 +33,7 @@ async function main(config: PaymentsConfig, { logger, shutdown }: ServiceContext
   await events.listen([new OrderCreatedListener(bus, provider, logger), new OrderUpdatedListener(bus, provider, logger)]);
 
   const app = buildApp({
-    jwtKey: config.jwtKey,
+    jwtPublicKeys: config.jwtPublicKeys,
     logger,
     metrics,
     provider,

@@ -6,16 +6,17 @@ import { showTicketRouter } from './routes/show-ticket';
 import { updateTicketRouter } from './routes/update-ticket';
 
 export interface AppDeps {
-  jwtKey: string;
+  /** Public keys that verify session tokens (PEM). */
+  jwtPublicKeys: string;
   logger: Logger;
   metrics?: ServiceMetrics;
   health: HealthChecks;
 }
 
 /** Builds the express app: no listening, no connections, so route tests can import it. */
-export function buildApp({ jwtKey, logger, metrics, health }: AppDeps): Express {
+export function buildApp({ jwtPublicKeys, logger, metrics, health }: AppDeps): Express {
   return buildServiceApp({
-    jwtKey,
+    sessions: { publicKeys: jwtPublicKeys },
     logger,
     metrics,
     prefix: '/api/tickets',

@@ -6,7 +6,8 @@ export interface TicketsConfig {
   /** Interface to listen on: loopback unless told otherwise (the container image sets HOST=0.0.0.0). */
   host: string;
   mongoUrl: string;
-  jwtKey: string;
+  /** Public keys that verify session tokens (PEM blocks; auth alone can sign them). */
+  jwtPublicKeys: string;
   eventBus: EventBusConfig;
   /** How often the outbox relay's safety sweep looks for events left behind (new events go out at once). */
   outboxSweepIntervalMs: number;
@@ -20,7 +21,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TicketsConfig 
     port: read.integer('PORT', { default: 3002, min: 0, max: 65535 }),
     host: read.string('HOST', { default: '127.0.0.1' }),
     mongoUrl: read.string('MONGO_URL'),
-    jwtKey: read.string('JWT_KEY', { minLength: 32 }),
+    jwtPublicKeys: read.string('JWT_PUBLIC_KEYS').replace(/\\n/g, '\n'),
     eventBus: eventBusConfigFromEnv('tickets', read),
     outboxSweepIntervalMs: read.integer('OUTBOX_SWEEP_INTERVAL_MS', { default: 30_000, min: 50 }),
     logLevel: read.string('LOG_LEVEL', { default: 'info' }),

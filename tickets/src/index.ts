@@ -29,7 +29,7 @@ async function main(config: TicketsConfig, { logger, shutdown }: ServiceContext)
   await events.listen([new OrderCreatedListener(bus, logger), new OrderUpdatedListener(bus, logger)]);
 
   const app = buildApp({
-    jwtKey: config.jwtKey,
+    jwtPublicKeys: config.jwtPublicKeys,
     logger,
     metrics,
     health: { mongo: isMongoConnected, nats: () => bus.isConnected() },

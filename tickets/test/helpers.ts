@@ -1,10 +1,10 @@
 import { createLogger } from '@ticketing/common/http';
-import { testJwtKey } from '@ticketing/tools/testing/session';
+import { testSessionKeys } from '@ticketing/tools/testing/session';
 import { buildApp } from '../src/app';
 import { tickets } from '../src/models/ticket';
 
 export const app = buildApp({
-  jwtKey: testJwtKey,
+  jwtPublicKeys: testSessionKeys.publicKeys,
   logger: createLogger('tickets-test', 'silent'),
   health: { mongo: () => true, nats: () => true },
 });

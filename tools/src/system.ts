@@ -8,6 +8,7 @@ import { ManagedProcess } from './stack/managed-process';
 import { databaseUrl } from './stack/mongo';
 import { repoRoot } from './stack/paths';
 import { freePort } from './stack/ports';
+import { newSessionKeys, type SessionKeys } from './testing/session';
 
 export type ServiceName = 'auth' | 'tickets' | 'orders' | 'payments';
 
@@ -26,6 +27,9 @@ export interface SystemOptions {
   natsUrl: string;
   /** Server URL; each service gets its own database on it. */
   mongoUrl: string;
+  /** The ES256 key pair of sessions: auth gets the private key, the others the public one; default a new pair. */
+  sessionKeys?: SessionKeys;
+  /** The HS256 key of trees from before ES256 sessions (the bench's baseline); default a random one. */
   jwtKey?: string;
   /** Gateway port; 0 picks a free one. */
   gatewayPort?: number;
@@ -51,12 +55,15 @@ export interface RunningSystem {
   databases: Record<ServiceName, string>;
   /** Each service's own address (health, `/metrics`), bypassing the gateway. */
   urls: Record<ServiceName, string>;
+  sessionKeys: SessionKeys;
+  /** The HS256 key given to trees from before ES256 sessions. */
   jwtKey: string;
   stop(): Promise<void>;
 }
 
 export async function startSystem(options: SystemOptions): Promise<RunningSystem> {
   const jwtKey = options.jwtKey ?? randomBytes(32).toString('hex');
+  const sessionKeys = options.sessionKeys ?? newSessionKeys();
   mkdirSync(options.logDir, { recursive: true });
   const services = {} as Record<ServiceName, ManagedProcess>;
   const databases = {} as Record<ServiceName, string>;
@@ -90,6 +97,8 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
           MONGO_URL: databases[name],
           NATS_URL: options.natsUrl,
           JWT_KEY: jwtKey,
+          // Only auth can mint sessions; every service verifies them with the public key.
+          ...(name === 'auth' ? { JWT_PRIVATE_KEY: sessionKeys.privateKey } : { JWT_PUBLIC_KEYS: sessionKeys.publicKeys }),
           EVENT_TRANSPORT: options.transport ?? 'jetstream',
           ...(options.clusterId ? { NATS_CLUSTER_ID: options.clusterId } : {}),
           ...(options.namespace ? { EVENT_NAMESPACE: options.namespace } : {}),
@@ -116,7 +125,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
   }
   const address = gateway.address();
   const port = typeof address === 'object' && address ? address.port : options.gatewayPort;
-  return { gatewayUrl: `http://127.0.0.1:${port}`, services, databases, urls, jwtKey, stop };
+  return { gatewayUrl: `http://127.0.0.1:${port}`, services, databases, urls, sessionKeys, jwtKey, stop };
 }
 
 function stripeFromEnv(): SystemOptions['stripe'] {

@@ -1,21 +1,26 @@
-import { createSecretKey, type KeyObject } from 'node:crypto';
-import { SESSION_COOKIE, type UserPayload } from '@ticketing/common/http';
+import { SESSION_COOKIE, SessionSigner, type UserPayload } from '@ticketing/common/http';
 import type { CookieOptions, Response } from 'express';
-import jwt from 'jsonwebtoken';
 
 export interface SessionSettings {
-  jwtKey: string;
+  /** The ES256 signing key (PEM, P-256): auth alone holds it (`JWT_PRIVATE_KEY`). */
+  jwtPrivateKey: string;
+  /** Earlier public keys still accepted during a rotation (`JWT_PUBLIC_KEYS`, PEM blocks), besides the current one. */
+  jwtPublicKeys?: string;
   sessionTtlSeconds: number;
   isCookieSecure: boolean;
 }
 
-/** Issues and clears sessions: an expiring HS256 JWT in an httpOnly cookie. */
+/** Issues and clears sessions: an expiring ES256 JWT (with its key id) in an httpOnly cookie. */
 export class Sessions {
-  /** Made once: a string key would be parsed into a key object on every sign. */
-  private readonly key: KeyObject;
+  readonly signer: SessionSigner;
 
   constructor(private readonly settings: SessionSettings) {
-    this.key = createSecretKey(Buffer.from(settings.jwtKey, 'utf8'));
+    this.signer = new SessionSigner(settings.jwtPrivateKey);
+  }
+
+  /** What auth verifies sessions with: its own public key and any earlier ones still accepted. */
+  get publicKeys(): string {
+    return [this.signer.publicKeyPem, this.settings.jwtPublicKeys ?? ''].join('\n');
   }
 
   private cookieOptions(): CookieOptions {
@@ -23,10 +28,7 @@ export class Sessions {
   }
 
   issue(res: Response, user: UserPayload): string {
-    const token = jwt.sign({ id: user.id, email: user.email }, this.key, {
-      algorithm: 'HS256',
-      expiresIn: this.settings.sessionTtlSeconds,
-    });
+    const token = this.signer.sign(user, this.settings.sessionTtlSeconds);
     res.cookie(SESSION_COOKIE, token, { ...this.cookieOptions(), maxAge: this.settings.sessionTtlSeconds * 1000 });
     res.setHeader('cache-control', 'no-store'); // a response that carries a session is never stored
     return token;

@@ -1,4 +1,4 @@
-import { createSecretKey } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, createSecretKey, type KeyObject, randomUUID } from 'node:crypto';
 import { parse as parseCookies } from 'cookie';
 import type { RequestHandler } from 'express';
 import jwt from 'jsonwebtoken';
@@ -30,25 +30,106 @@ function readToken(authorization: string | undefined, cookieHeader: string | und
 }
 
 /**
- * Sets `req.currentUser` when the request carries a valid, unexpired HS256 token signed with `jwtKey` that
- * has an expiry. Anything else (no token, tampered, expired, without `exp`, `alg: none`, wrong shape) leaves
- * it unset: `requireAuth` decides.
+ * How session tokens are checked: with a secret shared by every service (`jwtKey`, HS256), or — so that only
+ * the service holding the private key can mint sessions — with public keys (`publicKeys`, ES256): one or
+ * more PEM `PUBLIC KEY` blocks, each found by its key id (`kid`, see `sessionKeyId`), so a new key can be
+ * added beside the old one while sessions signed with either stay valid (rotation).
  */
-export function currentUser(options: { jwtKey: string }): RequestHandler {
-  // A key object made once: given the string, jsonwebtoken would parse it into a key on every verify (the
-  // largest single cost of an authenticated request when profiled).
-  const key = createSecretKey(Buffer.from(options.jwtKey, 'utf8'));
+export type SessionVerification = { jwtKey: string } | { publicKeys: string };
+
+/** The key id of a public key: the start of the SHA-256 of its DER encoding (SPKI), base64url. */
+export function sessionKeyId(publicKey: KeyObject): string {
+  return createHash('sha256')
+    .update(publicKey.export({ type: 'spki', format: 'der' }))
+    .digest('base64url')
+    .slice(0, 16);
+}
+
+/** Every `PUBLIC KEY` PEM block of `pem`, by key id; refuses anything but P-256 EC keys (ES256). */
+export function parseSessionPublicKeys(pem: string): Map<string, KeyObject> {
+  const blocks = pem.match(/-----BEGIN PUBLIC KEY-----[\s\S]+?-----END PUBLIC KEY-----/g) ?? [];
+  if (blocks.length === 0) throw new Error('no PEM public key found');
+  const keys = new Map<string, KeyObject>();
+  for (const block of blocks) {
+    const key = createPublicKey(block);
+    if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
+      throw new Error('session public keys must be P-256 EC keys (ES256)');
+    }
+    keys.set(sessionKeyId(key), key);
+  }
+  return keys;
+}
+
+/**
+ * Sets `req.currentUser` when the request carries a valid, unexpired token that has an expiry and is signed
+ * as `verification` says (HS256 with the shared key, or ES256 by one of the public keys, named by `kid`).
+ * Anything else (no token, tampered, expired, without `exp`, another algorithm — `alg: none`, or HS256 made
+ * with a public key as its secret — an unknown `kid`, wrong shape) leaves it unset: `requireAuth` decides.
+ */
+export function currentUser(verification: SessionVerification): RequestHandler {
+  const keyFor = verifierOf(verification);
   return (req, _res, next) => {
     const token = readToken(req.headers.authorization, req.headers.cookie);
     if (token) {
       try {
-        const decoded = jwt.verify(token, key, { algorithms: ['HS256'] });
-        const payload = sessionTokenSchema.safeParse(decoded);
-        if (payload.success) req.currentUser = { id: payload.data.id, email: payload.data.email };
+        const found = keyFor(token);
+        if (found) {
+          const decoded = jwt.verify(token, found.key, { algorithms: [found.algorithm] });
+          const payload = sessionTokenSchema.safeParse(decoded);
+          if (payload.success) req.currentUser = { id: payload.data.id, email: payload.data.email };
+        }
       } catch {
         // An invalid token is the same as no token.
       }
     }
     next();
   };
+}
+
+type KeyFor = (token: string) => { key: KeyObject; algorithm: 'HS256' | 'ES256' } | undefined;
+
+function verifierOf(verification: SessionVerification): KeyFor {
+  if ('jwtKey' in verification) {
+    // A key object made once: given the string, jsonwebtoken would parse it into a key on every verify (the
+    // largest single cost of an authenticated request when profiled).
+    const key = createSecretKey(Buffer.from(verification.jwtKey, 'utf8'));
+    return () => ({ key, algorithm: 'HS256' });
+  }
+  const keys = parseSessionPublicKeys(verification.publicKeys);
+  return (token) => {
+    const kid = jwt.decode(token, { complete: true })?.header.kid;
+    const key = kid === undefined ? undefined : keys.get(kid);
+    return key && { key, algorithm: 'ES256' };
+  };
+}
+
+/**
+ * Mints ES256 session tokens with a private key (PEM, P-256): the key id of its public half in the header
+ * (`kid`), the user, an expiry and a token id (`jti`). Only the service that holds the private key (auth)
+ * can make sessions; every other service verifies them with `currentUser({ publicKeys })`.
+ */
+export class SessionSigner {
+  private readonly privateKey: KeyObject;
+  /** The public half, PEM: what the other services are given. */
+  readonly publicKeyPem: string;
+  readonly keyId: string;
+
+  constructor(privateKeyPem: string) {
+    this.privateKey = createPrivateKey(privateKeyPem);
+    if (this.privateKey.asymmetricKeyType !== 'ec' || this.privateKey.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
+      throw new Error('the session signing key must be a P-256 EC private key (ES256)');
+    }
+    const publicKey = createPublicKey(this.privateKey);
+    this.publicKeyPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    this.keyId = sessionKeyId(publicKey);
+  }
+
+  sign(user: UserPayload, ttlSeconds: number): string {
+    return jwt.sign({ id: user.id, email: user.email }, this.privateKey, {
+      algorithm: 'ES256',
+      keyid: this.keyId,
+      expiresIn: ttlSeconds,
+      jwtid: randomUUID(),
+    });
+  }
 }

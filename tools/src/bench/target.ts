@@ -10,6 +10,7 @@ import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import jwt from 'jsonwebtoken';
 import { type Db, type MongoClient, ObjectId } from 'mongodb';
 import { type RunningSystem, type ServiceName, startSystem } from '../system';
+import { sessionToken } from '../testing/session';
 import { waitFor } from '../testing/wait-for';
 import { type CommonApi, loadCommon, type WireNames, wireNames } from './common-api';
 import { nowMs } from './stats';
@@ -64,10 +65,17 @@ function dbName(url: string): string {
   return new URL(url).pathname.replace(/^\//, '');
 }
 
-function user(name: string, jwtKey: string): BenchUser {
+/**
+ * A user with a session the target's services accept: ES256 from the system's key pair, or HS256 with the
+ * shared key for a tree from before ES256 sessions (whose auth reads `JWT_KEY`).
+ */
+function user(name: string, system: RunningSystem, root: string): BenchUser {
   const id = randomBytes(12).toString('hex');
   const email = `${name}-${id.slice(0, 8)}@bench.example.com`;
-  const token = jwt.sign({ id, email }, jwtKey, { algorithm: 'HS256', expiresIn: 6 * 3600 });
+  const usesKeyPair = readFileSync(path.join(root, 'auth', 'src', 'config.ts'), 'utf8').includes('JWT_PRIVATE_KEY');
+  const token = usesKeyPair
+    ? sessionToken({ id, email }, system.sessionKeys, 6 * 3600)
+    : jwt.sign({ id, email }, system.jwtKey, { algorithm: 'HS256', expiresIn: 6 * 3600 });
   return { id, email, authorization: `Bearer ${token}` };
 }
 
@@ -92,8 +100,8 @@ export async function startTarget(
     api,
     wire: wireNames(api, options.namespace),
     db: { tickets: ctx.mongo.db(dbName(system.databases.tickets)), orders: ctx.mongo.db(dbName(system.databases.orders)) },
-    seller: user('seller', system.jwtKey),
-    buyer: user('buyer', system.jwtKey),
+    seller: user('seller', system, options.root),
+    buyer: user('buyer', system, options.root),
     member: { email: `member-${randomBytes(4).toString('hex')}@bench.example.com`, password: PASSWORD },
     seedIds: [],
     isPaused: false,

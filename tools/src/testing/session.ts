@@ -1,7 +1,24 @@
-import { randomBytes } from 'node:crypto';
-import jwt from 'jsonwebtoken';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { SessionSigner } from '@ticketing/common/http';
 
-export const testJwtKey = randomBytes(32).toString('hex');
+/** An ES256 key pair for sessions: auth signs with `privateKey`, every service verifies with `publicKeys`. */
+export interface SessionKeys {
+  privateKey: string;
+  publicKeys: string;
+}
+
+/** A new P-256 key pair, PEM. */
+export function newSessionKeys(): SessionKeys {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', {
+    namedCurve: 'P-256',
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  });
+  return { privateKey, publicKeys: publicKey };
+}
+
+/** The keys the route tests' apps verify sessions with. */
+export const testSessionKeys = newSessionKeys();
 
 export interface TestUser {
   id: string;
@@ -14,7 +31,19 @@ export function newUser(name = 'user'): TestUser {
   return { id, email: `${name}-${id.slice(0, 6)}@example.com` };
 }
 
-/** The session cookie auth would set for `user`, signed with `jwtKey`. */
-export function sessionCookie(user: TestUser, jwtKey = testJwtKey): string {
-  return `session=${jwt.sign({ id: user.id, email: user.email }, jwtKey, { algorithm: 'HS256', expiresIn: 3600 })}`;
+const signers = new Map<string, SessionSigner>();
+
+/** A session token for `user`, as auth would mint it with `keys`. */
+export function sessionToken(user: TestUser, keys: SessionKeys = testSessionKeys, ttlSeconds = 3600): string {
+  let signer = signers.get(keys.privateKey);
+  if (!signer) {
+    signer = new SessionSigner(keys.privateKey);
+    signers.set(keys.privateKey, signer);
+  }
+  return signer.sign(user, ttlSeconds);
+}
+
+/** The session cookie auth would set for `user`. */
+export function sessionCookie(user: TestUser, keys: SessionKeys = testSessionKeys): string {
+  return `session=${sessionToken(user, keys)}`;
 }
