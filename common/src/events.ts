@@ -56,4 +56,3 @@ export {
 export { StanTransport, type StanTransportOptions, stanClientId } from './events/transports/stan';
 export { requireObjectIds, UnprocessableEventError } from './events/unprocessable';
 export { type ApplyResult, type VersionVerdict, versionVerdict } from './events/versioning';
-export { KeyedQueue } from './keyed-queue';

@@ -1,20 +1,22 @@
-import { EXPIRING_STATUSES, KeyedQueue } from '@ticketing/common/events';
+import { EXPIRING_STATUSES } from '@ticketing/common/events';
 import { writeIsolation } from '@ticketing/common/mongo';
 import { Order, orders } from '../models/order';
 
 /**
- * How many active orders (created or awaiting payment) each buyer has, for the cap on them, and a queue that
- * places one buyer's orders one at a time, so simultaneous requests cannot all pass the count before any of
- * them is written. On MongoDB the count is a query on the `{userId}` index (several replicas each queue their
- * own requests: a burst can pass the cap by at most the number of replicas minus one). On FerretDB, which
- * reads the whole collection for such a query, this process is the only writer of orders (`process`
- * isolation): it learns every order's status from the order store, after one read of the active orders at
- * start, and the cap is exact.
+ * How many active orders (created or awaiting payment) each buyer has, for the cap on them. A placement in
+ * progress counts as active from the moment it is let through (`placeFor`), so simultaneous requests cannot
+ * all pass the count before any of them is written — without queueing one buyer's requests behind each other.
+ * On FerretDB, which reads the whole collection for a count, this process is the only writer of orders
+ * (`process` isolation): it learns every order's status from the order store, after one read of the active
+ * orders at start, so the count is synchronous and the cap exact. On MongoDB the count is a query on the
+ * `{userId}` index: a placement that commits while another's count is on its way can let that one pass, and
+ * several replicas count apart — the cap is then soft by a few orders.
  */
 export class ActiveOrders {
   private byBuyer?: Map<string, Set<string>>;
   private detach?: () => void;
-  private readonly perBuyer = new KeyedQueue();
+  /** Placements let through and not finished yet, per buyer. */
+  private readonly placing = new Map<string, number>();
 
   async start(): Promise<void> {
     if (writeIsolation() !== 'process') return;
@@ -45,13 +47,22 @@ export class ActiveOrders {
     this.detach?.();
   }
 
-  /** Runs `place` once the buyer's earlier placements have finished, with their active orders counted now. */
-  placeFor<R>(userId: string, place: (active: number) => Promise<R>): Promise<R> {
-    return this.perBuyer.run(userId, async () => place(await this.count(userId)));
-  }
-
-  private async count(userId: string): Promise<number> {
-    if (this.byBuyer) return this.byBuyer.get(userId)?.size ?? 0;
-    return Order.countDocuments({ userId, status: { $in: EXPIRING_STATUSES } });
+  /**
+   * Runs `place` with the buyer's active orders counted now, including placements still in progress; while
+   * it runs, it counts as one more of those.
+   */
+  async placeFor<R>(userId: string, place: (active: number) => Promise<R>): Promise<R> {
+    const committed = this.byBuyer
+      ? (this.byBuyer.get(userId)?.size ?? 0)
+      : await Order.countDocuments({ userId, status: { $in: EXPIRING_STATUSES } });
+    const inProgress = this.placing.get(userId) ?? 0;
+    this.placing.set(userId, inProgress + 1);
+    try {
+      return await place(committed + inProgress);
+    } finally {
+      const left = (this.placing.get(userId) ?? 1) - 1;
+      if (left > 0) this.placing.set(userId, left);
+      else this.placing.delete(userId);
+    }
   }
 }

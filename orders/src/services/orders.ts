@@ -63,7 +63,7 @@ export interface OrderLimits {
 
 /**
  * Places an order unless the buyer already holds `maxActivePerBuyer` active ones (400): one buyer cannot
- * hold every ticket, or keep renewing holds, beyond the cap. One buyer's placements run one at a time.
+ * hold every ticket, or keep renewing holds, beyond the cap.
  */
 export function createOrderWithinLimit(
   limits: OrderLimits,
