@@ -49,7 +49,10 @@ function matches(path: string, prefix: string): boolean {
  * connection (not appended to what a client claims).
  */
 export function createGateway(routes: GatewayRoute[]): http.Server {
-  const agent = new http.Agent({ keepAlive: true });
+  // Idle upstream connections are dropped after 4 s, before the services' own 5 s keep-alive timeout closes
+  // them: otherwise a request can be sent on a connection the service is closing at that moment (a 502). Node's
+  // agent would read the service's `Keep-Alive: timeout=5` hint, but that header is hop-by-hop and removed below.
+  const agent = new http.Agent({ keepAlive: true, timeout: 4_000 });
   const proxy = createProxyServer({ agent, proxyTimeout: 60_000 });
   proxy.on('proxyReq', (proxyReq, req) => {
     for (const name of hopByHop(req.headers)) proxyReq.removeHeader(name);
