@@ -29,8 +29,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
     port: read.integer('PORT', { default: 3001, min: 0, max: 65535 }),
     host: read.string('HOST', { default: '127.0.0.1' }),
     mongoUrl: read.string('MONGO_URL'),
-    jwtPrivateKey: pem(read.string('JWT_PRIVATE_KEY')),
-    jwtPublicKeys: optionalPem(read.optionalString('JWT_PUBLIC_KEYS')),
+    jwtPrivateKey: read.pem('JWT_PRIVATE_KEY'),
+    jwtPublicKeys: read.optionalPem('JWT_PUBLIC_KEYS'),
     sessionTtlSeconds: read.integer('SESSION_TTL_SECONDS', { default: 3600, min: 60, max: 30 * 24 * 3600 }),
     isCookieSecure: read.boolean('COOKIE_SECURE', { default: env.NODE_ENV === 'production' }),
     rateLimitPerMinute: read.integer('RATE_LIMIT_PER_MINUTE', { default: 20, min: 1, max: 1_000_000 }),
@@ -41,13 +41,4 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
     },
     logLevel: read.string('LOG_LEVEL', { default: 'info' }),
   };
-}
-
-/** A PEM from the environment; `\n` written as two characters (a one-line variable) becomes a line break. */
-export function pem(value: string): string {
-  return value.replace(/\\n/g, '\n');
-}
-
-function optionalPem(value: string | undefined): string | undefined {
-  return value === undefined ? undefined : pem(value);
 }

@@ -27,7 +27,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OrdersConfig {
     port: read.integer('PORT', { default: 3003, min: 0, max: 65535 }),
     host: read.string('HOST', { default: '127.0.0.1' }),
     mongoUrl: read.string('MONGO_URL'),
-    jwtPublicKeys: read.string('JWT_PUBLIC_KEYS').replace(/\\n/g, '\n'),
+    jwtPublicKeys: read.pem('JWT_PUBLIC_KEYS'),
     eventBus: eventBusConfigFromEnv('orders', read),
     orderExpirationSeconds: read.integer('ORDER_EXPIRATION_SECONDS', { default: 900, min: 1 }),
     maxActiveOrdersPerBuyer: read.integer('MAX_ACTIVE_ORDERS_PER_BUYER', { default: 5, min: 1, max: 100_000 }),

@@ -42,7 +42,7 @@ async function main(config: OrdersConfig, { logger, shutdown }: ServiceContext):
   await activeOrders.start();
   shutdown.add('active orders', async () => activeOrders.stop());
 
-  const sweeper = new ExpirySweeper({ intervalMs: config.expirySweepIntervalMs, logger });
+  const sweeper = new ExpirySweeper({ intervalMs: config.expirySweepIntervalMs, activeOrders, logger });
   sweeper.start();
   shutdown.add('expiry sweeper', () => sweeper.stop());
 

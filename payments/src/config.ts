@@ -38,7 +38,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PaymentsConfig
     port: read.integer('PORT', { default: 3004, min: 0, max: 65535 }),
     host: read.string('HOST', { default: '127.0.0.1' }),
     mongoUrl: read.string('MONGO_URL'),
-    jwtPublicKeys: read.string('JWT_PUBLIC_KEYS').replace(/\\n/g, '\n'),
+    jwtPublicKeys: read.pem('JWT_PUBLIC_KEYS'),
     eventBus: eventBusConfigFromEnv('payments', read),
     stripe: { secretKey, apiBase: apiBaseFrom(read.optionalString('STRIPE_API_BASE')), currency },
     outboxSweepIntervalMs: read.integer('OUTBOX_SWEEP_INTERVAL_MS', { default: 30_000, min: 50 }),

@@ -4,7 +4,7 @@
  * everything.
  */
 import path from 'node:path';
-import { SessionSigner } from '@ticketing/common/http';
+import { envReader, SessionSigner } from '@ticketing/common/http';
 import { stderrLog } from './stack/log';
 import { type Stack, startStack } from './stack/stack';
 import { type RunningSystem, SERVICES, startSystem } from './system';
@@ -17,8 +17,9 @@ async function main(): Promise<void> {
   if (!Number.isInteger(gatewayPort) || gatewayPort < 0 || gatewayPort > 65535) {
     throw new Error(`PORT must be a port number, got "${process.env.PORT}"`);
   }
-  const { JWT_PRIVATE_KEY, JWT_PUBLIC_KEYS } = process.env;
-  if (!JWT_PRIVATE_KEY) say('JWT_PRIVATE_KEY not set: generated a session key pair for this run (sessions end when you stop)');
+  const env = envReader();
+  const sessionPrivateKey = env.optionalPem('JWT_PRIVATE_KEY');
+  if (!sessionPrivateKey) say('JWT_PRIVATE_KEY not set: generated a session key pair for this run (sessions end when you stop)');
   const transport = process.env.EVENT_TRANSPORT ?? 'jetstream';
   if (transport !== 'jetstream' && transport !== 'stan') throw new Error(`EVENT_TRANSPORT must be jetstream or stan, got "${transport}"`);
 
@@ -45,7 +46,7 @@ async function main(): Promise<void> {
       natsUrl: transport === 'stan' ? stack.env.STAN_URL : stack.env.NATS_URL,
       clusterId: stack.env.STAN_CLUSTER_ID,
       mongoUrl: stack.env.MONGO_URL,
-      ...(JWT_PRIVATE_KEY ? { sessionKeys: sessionKeysFrom(JWT_PRIVATE_KEY, JWT_PUBLIC_KEYS) } : {}),
+      ...(sessionPrivateKey ? { sessionKeys: sessionKeysFrom(sessionPrivateKey, env.optionalPem('JWT_PUBLIC_KEYS')) } : {}),
       gatewayPort,
       // Loopback unless asked: GATEWAY_HOST=0.0.0.0 npm start serves other machines too.
       gatewayHost: process.env.GATEWAY_HOST ?? '127.0.0.1',
@@ -65,9 +66,8 @@ async function main(): Promise<void> {
 }
 
 /** The pair from the environment: the private key's own public half, plus any earlier public keys. */
-function sessionKeysFrom(privateKeyPem: string, earlierPublicKeys = ''): SessionKeys {
-  const privateKey = privateKeyPem.replace(/\\n/g, '\n');
-  return { privateKey, publicKeys: [new SessionSigner(privateKey).publicKeyPem, earlierPublicKeys.replace(/\\n/g, '\n')].join('\n') };
+function sessionKeysFrom(privateKey: string, earlierPublicKeys = ''): SessionKeys {
+  return { privateKey, publicKeys: [new SessionSigner(privateKey).publicKeyPem, earlierPublicKeys].join('\n') };
 }
 
 main().catch((err: unknown) => {

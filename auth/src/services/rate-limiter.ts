@@ -89,9 +89,8 @@ export class AccountLockout {
   }
 
   async failed(email: string): Promise<void> {
-    await this.limiter.penalty(email, 1);
-    const state = await this.limiter.get(email);
-    if (state && state.consumedPoints >= this.settings.failures) await this.limiter.block(email, this.settings.lockSeconds);
+    const state = await this.limiter.penalty(email, 1);
+    if (state.consumedPoints >= this.settings.failures) await this.limiter.block(email, this.settings.lockSeconds);
   }
 
   async succeeded(email: string): Promise<void> {

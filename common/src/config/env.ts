@@ -15,6 +15,9 @@ type Env = Record<string, string | undefined>;
 export interface EnvReader {
   string(name: string, options?: { default?: string; minLength?: number }): string;
   optionalString(name: string): string | undefined;
+  /** A PEM text (keys); `\n` written as two characters (a one-line variable) becomes a line break. */
+  pem(name: string): string;
+  optionalPem(name: string): string | undefined;
   integer(name: string, options: { default: number; min?: number; max?: number }): number;
   boolean(name: string, options: { default: boolean }): boolean;
   oneOf<T extends string>(name: string, allowed: readonly T[], options: { default: T }): T;
@@ -37,6 +40,15 @@ export function envReader(env: Env = process.env): EnvReader {
     },
     optionalString(name) {
       return raw(name);
+    },
+    pem(name) {
+      const value = raw(name);
+      if (value === undefined) throw new ConfigError(name, 'is required but not set');
+      return unescapeLineBreaks(value);
+    },
+    optionalPem(name) {
+      const value = raw(name);
+      return value === undefined ? undefined : unescapeLineBreaks(value);
     },
     integer(name, options) {
       const value = raw(name);
@@ -63,4 +75,9 @@ export function envReader(env: Env = process.env): EnvReader {
       return value as (typeof allowed)[number];
     },
   };
+}
+
+/** `\n` written as two characters (a PEM in a one-line variable) becomes a line break. */
+function unescapeLineBreaks(value: string): string {
+  return value.replace(/\\n/g, '\n');
 }

@@ -97,10 +97,21 @@ function verifierOf(verification: SessionVerification): KeyFor {
   }
   const keys = parseSessionPublicKeys(verification.publicKeys);
   return (token) => {
-    const kid = jwt.decode(token, { complete: true })?.header.kid;
+    const kid = keyIdOf(token);
     const key = kid === undefined ? undefined : keys.get(kid);
     return key && { key, algorithm: 'ES256' };
   };
+}
+
+/** The `kid` of a JWT's header, read alone (`jwt.verify` parses the rest once the key is known). */
+function keyIdOf(token: string): string | undefined {
+  try {
+    const header: unknown = JSON.parse(Buffer.from(token.slice(0, token.indexOf('.')), 'base64url').toString('utf8'));
+    const kid = (header as { kid?: unknown } | null)?.kid;
+    return typeof kid === 'string' ? kid : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
