@@ -1,4 +1,4 @@
-import { buildServiceApp, type Logger, type ServiceMetrics } from '@ticketing/common/http';
+import { buildServiceApp, type HealthChecks, type Logger, type ServiceMetrics } from '@ticketing/common/http';
 import { isMongoConnected } from '@ticketing/common/mongo';
 import type { Express } from 'express';
 import { currentUserRouter } from './routes/current-user';
@@ -6,6 +6,7 @@ import { signinRouter } from './routes/signin';
 import { signoutRouter } from './routes/signout';
 import { signupRouter } from './routes/signup';
 import { AccountLockout, type AccountLockoutSettings, hashingSlots, rateLimitPerMinute } from './services/rate-limiter';
+import { SessionRevocations } from './services/revocations';
 import { type SessionSettings, Sessions } from './services/session';
 
 export interface AppSettings extends SessionSettings {
@@ -17,19 +18,25 @@ export interface AppSettings extends SessionSettings {
 }
 
 /** Builds the express app: no listening, no connections, so route tests can import it. */
-export function buildApp(settings: AppSettings, logger: Logger, metrics?: ServiceMetrics): Express {
+export function buildApp(
+  settings: AppSettings,
+  logger: Logger,
+  metrics?: ServiceMetrics,
+  revocations = new SessionRevocations(logger),
+  health: HealthChecks = { mongo: isMongoConnected },
+): Express {
   const sessions = new Sessions(settings);
   const hashing = hashingSlots(settings.hashesInFlightPerClient);
   return buildServiceApp({
-    sessions: { publicKeys: sessions.publicKeys },
+    sessions: { publicKeys: sessions.publicKeys, revoked: revocations.revoked },
     logger,
     metrics,
     prefix: '/api/users',
-    health: { mongo: isMongoConnected },
+    health,
     routers: [
       signupRouter(sessions, [rateLimitPerMinute(settings.rateLimitPerMinute), hashing]),
       signinRouter(sessions, [rateLimitPerMinute(settings.rateLimitPerMinute), hashing], new AccountLockout(settings.lockout)),
-      signoutRouter(sessions),
+      signoutRouter(sessions, revocations),
       currentUserRouter(),
     ],
   });

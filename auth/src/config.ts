@@ -1,3 +1,4 @@
+import { type EventBusConfig, eventBusConfigFromEnv } from '@ticketing/common/events';
 import { envReader } from '@ticketing/common/http';
 
 export interface AuthConfig {
@@ -19,6 +20,8 @@ export interface AuthConfig {
   hashesInFlightPerClient: number;
   /** Failed sign-ins per account before it is locked, and for how long. */
   lockout: { failures: number; lockSeconds: number };
+  /** The bus auth announces revoked sessions on (its own NATS identity, `NATS_USER`/`NATS_PASSWORD`). */
+  eventBus: EventBusConfig;
   logLevel: string;
 }
 
@@ -39,6 +42,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
       failures: read.integer('SIGNIN_FAILURES_BEFORE_LOCKOUT', { default: 10, min: 1, max: 1_000_000 }),
       lockSeconds: read.integer('SIGNIN_LOCKOUT_SECONDS', { default: 900, min: 1, max: 24 * 3600 }),
     },
+    eventBus: eventBusConfigFromEnv('auth', read),
     logLevel: read.string('LOG_LEVEL', { default: 'info' }),
   };
 }

@@ -2,6 +2,7 @@ import { createLogger } from '@ticketing/common/http';
 import { testSessionKeys } from '@ticketing/tools/testing/session';
 import request from 'supertest';
 import { buildApp } from '../src/app';
+import { SessionRevocations } from '../src/services/revocations';
 
 // Route tests sign up many times from one address within a minute; rate-limit.test.ts covers the limit.
 export const settings = {
@@ -12,7 +13,8 @@ export const settings = {
   hashesInFlightPerClient: 1_000,
   lockout: { failures: 1_000, lockSeconds: 900 },
 };
-export const app = buildApp(settings, createLogger('auth-test', 'silent'));
+export const revocations = new SessionRevocations();
+export const app = buildApp(settings, createLogger('auth-test', 'silent'), undefined, revocations);
 
 /** Signs a user up and returns the session cookie to send with later requests. */
 export async function signup(email = 'buyer@example.com', password = 'correct horse'): Promise<string[]> {

@@ -4,7 +4,7 @@ import { useTestDatabase } from '@ticketing/tools/testing/mongo';
 import { newSessionKeys, sessionToken, testSessionKeys } from '@ticketing/tools/testing/session';
 import jwt from 'jsonwebtoken';
 import request from 'supertest';
-import { app, settings, signup } from './helpers';
+import { app, revocations, settings, signup } from './helpers';
 
 useTestDatabase();
 
@@ -27,6 +27,22 @@ describe('session: currentuser and signout', () => {
 
     const after = await currentUser({ Cookie: cleared.split(';')[0] });
     expect(after.body).toEqual({ currentUser: null });
+  });
+
+  it('When the signed-out token is sent again (a copy kept by someone), then auth refuses it, and it is listed as revoked until it expires', async () => {
+    const cookie = await signup('cat@example.com');
+    const token = cookie[0].split(';')[0].replace('session=', '');
+    await request(app).post('/api/users/signout').set('Cookie', cookie).expect(200);
+
+    expect((await currentUser({ Cookie: cookie })).body).toEqual({ currentUser: null });
+    expect((await currentUser({ Authorization: `Bearer ${token}` })).body).toEqual({ currentUser: null });
+    // What other processes resync from: the token's id with its expiry, in auth's database.
+    const { jti, exp } = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8')) as { jti: string; exp: number };
+    const listed = await revocations.list(undefined, 1_000);
+    expect(listed).toContainEqual({ jti, exp });
+    // A new sign-in is a new session.
+    const again = await request(app).post('/api/users/signin').send({ email: 'cat@example.com', password: 'correct horse' }).expect(200);
+    expect((await currentUser({ Cookie: again.get('Set-Cookie') ?? [] })).body.currentUser.email).toBe('cat@example.com');
   });
 
   it('When the token comes as a Bearer header, then the user is recognised', async () => {

@@ -4,7 +4,7 @@
  * NATS JetStream and NATS Streaming. Needs @nats-io/jetstream, @nats-io/transport-node and node-nats-streaming.
  */
 export { EventValidationError, encodeEvent } from './events/codec';
-export { connectEventBus, type EventBusConfig, eventBusConfigFromEnv, jetStreamNames } from './events/event-bus';
+export { connectEventBus, type EventBusConfig, eventBusConfigFromEnv, jetStreamNames, provisionEventBus } from './events/event-bus';
 export { DEAD_LETTER_PAYLOAD_BYTES, Listener, type MessageContext } from './events/listener';
 export {
   CANCEL_REASONS,
@@ -17,6 +17,18 @@ export {
   REJECTION_REASONS,
   RejectionReason,
 } from './events/order-status';
+export {
+  BUS_ADMIN_USER,
+  BUS_IDENTITIES,
+  type BusIdentity,
+  inboxPrefixOf,
+  jetStreamPermissions,
+  type NatsUserEntry,
+  natsAuthorization,
+  type ServiceIdentityName,
+  type SubjectPermissions,
+  stanPermissions,
+} from './events/permissions';
 export { Publisher } from './events/publisher';
 export {
   type EventData,
@@ -43,6 +55,7 @@ export type {
   EventTransport,
   MessageHandler,
   PublishOptions,
+  Signals,
   SubscribeOptions,
   Subscription,
 } from './events/transport';
@@ -53,6 +66,7 @@ export {
   STREAM_LIMITS,
   type StreamLimits,
 } from './events/transports/jetstream';
+export { natsEndpoint, redactServers } from './events/transports/nats-endpoint';
 export { StanTransport, type StanTransportOptions, stanClientId } from './events/transports/stan';
 export { requireObjectIds, UnprocessableEventError } from './events/unprocessable';
 export { type ApplyResult, type VersionVerdict, versionVerdict } from './events/versioning';

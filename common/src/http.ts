@@ -28,5 +28,15 @@ export {
   type ServiceContext,
   startHttpServer,
 } from './service';
+export {
+  type AnnounceRevocationsOptions,
+  announceRevocations,
+  type FollowRevocationsOptions,
+  followRevocations,
+  type Revocation,
+  RevokedSessions,
+  revocationSchema,
+  sessionSubjects,
+} from './session-revocation';
 export { Shutdown, ShutdownInProgressError, type ShutdownOptions } from './shutdown';
 export type { TraceContext } from './trace';

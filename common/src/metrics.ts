@@ -50,6 +50,7 @@ export class ServiceMetrics {
 export function instrumentTransport(transport: EventTransport, metrics: ServiceMetrics): EventTransport {
   return {
     kind: transport.kind,
+    signals: transport.signals,
     isConnected: () => transport.isConnected(),
     close: () => transport.close(),
     async publish(subject: string, payload: Uint8Array, options?: PublishOptions) {

@@ -109,6 +109,7 @@ describe('OutboxRelay on real MongoDB-compatible storage and real JetStream', ()
     // Slow publisher: a change lands between the relay's read and its mark-sent.
     const slow: EventTransport = {
       kind: bus.kind,
+      signals: bus.signals,
       publish: async (subject, payload, options) => {
         await bus.publish(subject, payload, options);
         await Aggregate.updateOne(

@@ -84,6 +84,7 @@ import {
   OrderStatus,
   type PublishOptions,
   Publisher,
+  type Signals,
   Subjects,
   type Subscription,
   type TicketCreatedEvent,
@@ -94,6 +95,16 @@ import express from 'express';
 
 class MemoryTransport implements EventTransport {
   readonly kind = 'jetstream' as const;
+  /** No signals in this test: nothing subscribes or asks. */
+  readonly signals: Signals = {
+    publish: async () => undefined,
+    subscribe: () => ({ stop: () => undefined }),
+    request: async () => {
+      throw new Error('no server');
+    },
+    serve: () => ({ stop: () => undefined }),
+    onReconnect: () => undefined,
+  };
   readonly published: Array<{ subject: string; messageId?: string; payload: unknown }> = [];
   readonly settled: string[] = [];
   private handler?: MessageHandler;

@@ -113,6 +113,7 @@ describe('stopping the outbox relay', () => {
     await commitChanges(2);
     const unreachable: EventTransport = {
       kind: bus.kind,
+      signals: bus.signals,
       publish: () => Promise.reject(new Error('NATS unreachable')),
       subscribe: bus.subscribe.bind(bus),
       deadLetter: bus.deadLetter.bind(bus),

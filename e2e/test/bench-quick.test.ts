@@ -21,6 +21,7 @@ const STACK_VARIABLES = [
   'STACK_NATS_MONITOR_URL',
   'STACK_STAN_MONITOR_URL',
   'STACK_MONGO_KIND',
+  'STACK_NATS_USERS',
 ];
 
 let dir: string;
@@ -104,6 +105,32 @@ describe('npm run bench -- --quick', () => {
     positive(report.settle.current?.settleMs);
     expect(report.outOfOrder.current?.failed).toBe(0);
     positive(report.outOfOrder.current?.afterGapMs);
+  });
+
+  it("When the quick bench runs, then sign-in under a 32-connection flood has the real user's latencies alone and under the flood, and the flood's answers by status", () => {
+    const figure = report.signinFlood;
+    expect(figure.connections).toBe(32);
+    positive(figure.seconds);
+    expect(figure.note).toContain('RATE_LIMIT_PER_MINUTE');
+    const cell = figure.current;
+    for (const phase of [cell?.idle, cell?.flood]) {
+      positive(phase?.signins);
+      expect(phase?.failed).toBeGreaterThanOrEqual(0);
+      positive(phase?.p50);
+      expect(phase?.p99).toBeGreaterThanOrEqual(phase?.p50 ?? Number.POSITIVE_INFINITY);
+      expect(phase?.max).toBeGreaterThanOrEqual(phase?.p99 ?? Number.POSITIVE_INFINITY);
+    }
+    positive(cell?.attack.requests);
+    const statuses = Object.entries(cell?.attack.statusCounts ?? {});
+    expect(statuses.length).toBeGreaterThan(0);
+    for (const [status, count] of statuses) {
+      expect(status).toMatch(/^[1-5]\d\d$/);
+      positive(count);
+    }
+    expect(statuses.reduce((n, [, count]) => n + count, 0)).toBeLessThanOrEqual(cell?.attack.requests ?? 0);
+    expect(report.raw.signinFlood.current).toHaveLength(1);
+    expect(output).toContain('| POST /api/users/signin · real user · under a 32-connection flood |');
+    expect(output).toContain("| sign-in under a 32-connection flood: the real user's p50 ≤ 500 ms |");
   });
 
   it('When the quick bench runs, then the Publisher and the Listener are measured next to raw JetStream', () => {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { JetStreamTransport, jetStreamNames } from '@ticketing/common/events';
 import { stderrLog } from '@ticketing/tools/stack/log';
 import { type NatsServer, startNats } from '@ticketing/tools/stack/nats';
+import { adminUrl, natsPasswordsFromEnv } from '@ticketing/tools/stack/nats-auth';
 import { waitFor } from '@ticketing/tools/testing/wait-for';
 import { type Client, type OrderBody, signedUpClient, type TicketBody } from './client';
 import { startTestSystem, type TestSystem, ticketPair } from './system';
@@ -13,6 +14,10 @@ import { startTestSystem, type TestSystem, ticketPair } from './system';
  * after committing a change whose event it could not publish yet. This file runs its own NATS server so
  * pausing it does not disturb other test files.
  */
+
+/** This file's own NATS server admits the same identities as the run's (services connect as themselves). */
+const natsPasswords = natsPasswordsFromEnv();
+const asAdmin = (url: string) => adminUrl(url, natsPasswords);
 let nats: NatsServer;
 let natsDir: string;
 let system: TestSystem;
@@ -21,9 +26,9 @@ let buyer: Client;
 
 beforeAll(async () => {
   natsDir = mkdtempSync(path.join(os.tmpdir(), 'e2e-nats-'));
-  nats = await startNats(natsDir, stderrLog);
+  nats = await startNats(natsDir, stderrLog, natsPasswords);
   system = await startTestSystem({
-    natsUrl: nats.url,
+    natsUrl: asAdmin(nats.url),
     env: { orders: { ORDER_EXPIRATION_SECONDS: '2', EXPIRY_SWEEP_INTERVAL_MS: '200' } },
   });
   seller = await signedUpClient(system.gatewayUrl, 'seller');
@@ -81,7 +86,7 @@ describe('end to end under faults', () => {
     expect(source?.pendingEvents).toHaveLength(0);
 
     // Exactly once on the wire: one message for <id>:1 in the stream, whatever the killed process managed to send.
-    const bus = await JetStreamTransport.connect({ servers: nats.url, ...jetStreamNames(system.namespace) });
+    const bus = await JetStreamTransport.connect({ servers: asAdmin(nats.url), ...jetStreamNames(system.namespace) });
     try {
       const info = await bus.manager.streams.info(bus.streamName);
       const announced: string[] = [];

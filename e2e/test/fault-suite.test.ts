@@ -5,6 +5,7 @@ import { JetStreamTransport, jetStreamNames } from '@ticketing/common/events';
 import { stderrLog } from '@ticketing/tools/stack/log';
 import { type MongoServer, startOwnMongo } from '@ticketing/tools/stack/mongo';
 import { type NatsServer, startNats } from '@ticketing/tools/stack/nats';
+import { adminUrl, natsPasswordsFromEnv } from '@ticketing/tools/stack/nats-auth';
 import { waitFor } from '@ticketing/tools/testing/wait-for';
 import { redeliveries, streamVersionViolations, violations } from './fault/invariants';
 import { LoadGenerator } from './fault/load';
@@ -32,6 +33,9 @@ const logTail = (file: string) => {
   }
 };
 
+/** This file's own NATS server admits the same identities as the run's (services connect as themselves). */
+const natsPasswords = natsPasswordsFromEnv();
+const asAdmin = (url: string) => adminUrl(url, natsPasswords);
 let dir: string;
 let nats: NatsServer;
 let mongo: MongoServer;
@@ -39,9 +43,9 @@ let system: TestSystem;
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'fault-suite-'));
-  [nats, mongo] = await Promise.all([startNats(dir, stderrLog), startOwnMongo(dir, stderrLog)]);
+  [nats, mongo] = await Promise.all([startNats(dir, stderrLog, natsPasswords), startOwnMongo(dir, stderrLog)]);
   system = await startTestSystem({
-    natsUrl: nats.url,
+    natsUrl: asAdmin(nats.url),
     mongoUrl: mongo.url,
     env: { orders: { ORDER_EXPIRATION_SECONDS: String(ORDER_EXPIRATION_SECONDS), EXPIRY_SWEEP_INTERVAL_MS: '250' } },
   });
@@ -101,7 +105,7 @@ describe('fault suite', () => {
     });
     const convergedMs = Date.now() - stoppedAt;
 
-    const bus = await JetStreamTransport.connect({ servers: nats.url, ...jetStreamNames(system.namespace) });
+    const bus = await JetStreamTransport.connect({ servers: asAdmin(nats.url), ...jetStreamNames(system.namespace) });
     try {
       const stream = await streamVersionViolations(bus);
       const deadLetters = await bus.listDeadLetters();

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { natsPasswordsFromEnv } from '@ticketing/tools/stack/nats-auth';
 import { type RunningSystem, type SystemOptions, startSystem } from '@ticketing/tools/system';
 import mongoose, { type Connection } from 'mongoose';
 
@@ -31,7 +32,8 @@ export async function startTestSystem(overrides: Partial<SystemOptions> = {}): P
     // One test buyer places many orders: the cap on active orders is orders' own tests' business.
     orders: { MAX_ACTIVE_ORDERS_PER_BUYER: '100000', ...overrides.env?.orders },
   };
-  const system = await startSystem({ natsUrl, mongoUrl, namespace, logDir, clusterId, ...overrides, env });
+  const natsPasswords = natsPasswordsFromEnv();
+  const system = await startSystem({ natsUrl, mongoUrl, natsPasswords, namespace, logDir, clusterId, ...overrides, env });
   const [tickets, orders, payments] = await Promise.all([
     mongoose.createConnection(system.databases.tickets, { maxPoolSize: 1 }).asPromise(),
     mongoose.createConnection(system.databases.orders, { maxPoolSize: 1 }).asPromise(),

@@ -191,8 +191,8 @@ describe('Kubernetes wiring', () => {
   });
 
   it('When a Deployment sets a variable for its service, then the service reads it (a misspelt name would be ignored)', () => {
-    // Read by Node and the libraries rather than by the service's config.
-    const readByRuntime = new Set(['NODE_ENV']);
+    // Read by Node and the libraries rather than by the service's config (the CA for NATS over TLS: README).
+    const readByRuntime = new Set(['NODE_ENV', 'NODE_EXTRA_CA_CERTS']);
     for (const { profile, manifests } of profiles) {
       for (const { name } of SERVICES) {
         const { container } = serviceContainer(manifests, name);

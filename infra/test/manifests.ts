@@ -6,6 +6,7 @@ import { parse, parseAllDocuments } from 'yaml';
 // kubernetes-models is ESM only; these files are CommonJS, so its types are imported in ESM resolution mode.
 type IDeployment = import('kubernetes-models/apps/v1/Deployment', { with: { 'resolution-mode': 'import' }}).IDeployment;
 type IStatefulSet = import('kubernetes-models/apps/v1/StatefulSet', { with: { 'resolution-mode': 'import' }}).IStatefulSet;
+type IJob = import('kubernetes-models/batch/v1/Job', { with: { 'resolution-mode': 'import' }}).IJob;
 type IIngress = import('kubernetes-models/networking.k8s.io/v1/Ingress', { with: { 'resolution-mode': 'import' }}).IIngress;
 type IConfigMap = import('kubernetes-models/v1/ConfigMap', { with: { 'resolution-mode': 'import' }}).IConfigMap;
 type IContainer = import('kubernetes-models/v1/Container', { with: { 'resolution-mode': 'import' }}).IContainer;
@@ -14,7 +15,7 @@ type INetworkPolicy = import('kubernetes-models/networking.k8s.io/v1/NetworkPoli
   'resolution-mode': 'import',
 }}).INetworkPolicy;
 
-export type { IConfigMap, IContainer, IDeployment, IIngress, INetworkPolicy, IService, IStatefulSet };
+export type { IConfigMap, IContainer, IDeployment, IIngress, IJob, INetworkPolicy, IService, IStatefulSet };
 
 export const repoRoot = path.resolve(__dirname, '..', '..');
 export const k8sDir = path.join(repoRoot, 'infra', 'k8s');
@@ -33,7 +34,8 @@ export interface LoadedManifest {
   object: Manifest;
 }
 
-export type Workload = IDeployment | IStatefulSet;
+/** What runs pods: the services and servers, and the one-shot jobs (the event bus's provisioning). */
+export type Workload = IDeployment | IStatefulSet | IJob;
 
 /** Every `.yaml` file under `dir`, sorted, as repository-relative paths. */
 export function yamlFilesUnder(dir: string): string[] {
@@ -164,7 +166,17 @@ export function ofKind<T>(manifests: LoadedManifest[], kind: string): Array<{ so
 }
 
 export function workloads(manifests: LoadedManifest[]): Array<{ source: string; object: Workload }> {
-  return [...ofKind<IDeployment>(manifests, 'Deployment'), ...ofKind<IStatefulSet>(manifests, 'StatefulSet')];
+  return [
+    ...ofKind<IDeployment>(manifests, 'Deployment'),
+    ...ofKind<IStatefulSet>(manifests, 'StatefulSet'),
+    ...ofKind<IJob>(manifests, 'Job'),
+  ];
+}
+
+/** How many pods run at once: a Deployment's or StatefulSet's replicas, a Job's parallelism. */
+export function replicasOf(workload: Workload): number {
+  if (workload.kind === 'Job') return (workload as IJob).spec?.parallelism ?? 1;
+  return (workload as IDeployment | IStatefulSet).spec?.replicas ?? 1;
 }
 
 export function containersOf(workload: Workload): IContainer[] {
@@ -172,7 +184,10 @@ export function containersOf(workload: Workload): IContainer[] {
   return [...(pod?.initContainers ?? []), ...(pod?.containers ?? [])];
 }
 
-/** The workload that runs the image `image` (skaffold artifacts are referenced by their untagged name). */
+/**
+ * The first workload that runs the image `image` (skaffold artifacts are referenced by their untagged name):
+ * Deployments come first, so for a service image it is the service, not a Job that uses the same image.
+ */
 export function workloadRunning(manifests: LoadedManifest[], image: string): Workload | undefined {
   return workloads(manifests).find(({ object }) => containersOf(object).some((c) => c.image === image))?.object;
 }

@@ -7,6 +7,7 @@ import {
   containersOf,
   type IConfigMap,
   type IIngress,
+  type IJob,
   type INetworkPolicy,
   type IService,
   k8sDir,
@@ -16,6 +17,7 @@ import {
   named,
   ofKind,
   providedEnv,
+  replicasOf,
   selects,
   type Workload,
   workloadBehind,
@@ -84,7 +86,7 @@ interface Deployed {
 function deploy(profile: string, manifests: LoadedManifest[], policies = policiesIn(manifests)): Deployed {
   let host = 10;
   const pods = workloads(manifests).flatMap(({ object: workload }) => {
-    const replicas = Math.min(workload.spec?.replicas ?? 1, 2);
+    const replicas = Math.min(replicasOf(workload), 2);
     const namedPorts = Object.fromEntries(
       containersOf(workload).flatMap((c) => (c.ports ?? []).flatMap((p) => (p.name ? [[p.name, p.containerPort]] : []))),
     );
@@ -153,12 +155,23 @@ function intendedConnections(deployed: Deployed): Connection[] {
     const env = providedEnv(container, configMaps);
     const reads = new Set(startupEnvOf(name).map((read) => read.name));
     for (const variable of ['MONGO_URL', 'NATS_URL']) {
-      if (!reads.has(variable)) continue; // auth reads no NATS_URL: it has no bus
+      if (!reads.has(variable)) continue; // a service without a database or bus
       const target = behindUrl(manifests, env.get(variable));
       if (!target) throw new Error(`${name}: no pods behind ${variable}=${env.get(variable)}`);
       allow(podsOf(workload), podsOf(target.workload), target.port);
     }
     for (const port of INTERNET_EGRESS[name] ?? []) allow(podsOf(workload), [outside.stripe, outside.stripeIpv6], port);
+  }
+
+  // Each Job (the event bus's provisioning): the bus its environment names, nothing else.
+  for (const { object: job } of ofKind<IJob>(manifests, 'Job')) {
+    for (const container of containersOf(job)) {
+      const url = providedEnv(container, configMaps).get('NATS_URL');
+      if (url === undefined) continue;
+      const target = behindUrl(manifests, url);
+      if (!target) throw new Error(`Job ${job.metadata?.name}: no pods behind NATS_URL=${url}`);
+      allow(podsOf(job), podsOf(target.workload), target.port);
+    }
   }
 
   // NATS servers of one cluster, to each other on the route port (none here: one server per bus).
@@ -299,7 +312,18 @@ describe('NetworkPolicies', () => {
     const deployed = profiles.find((p) => p.profile === 'jetstream');
     if (!deployed) throw new Error('no jetstream profile');
     const allowed = allowedConnections(deployed.network, deployed.endpoints, deployed.ports).map(describeConnection);
-    const pods = ['auth', 'auth-mongo', 'nats', 'orders', 'orders-mongo', 'payments', 'payments-mongo', 'tickets', 'tickets-mongo'];
+    const pods = [
+      'auth',
+      'auth-mongo',
+      'event-bus-provision',
+      'nats',
+      'orders',
+      'orders-mongo',
+      'payments',
+      'payments-mongo',
+      'tickets',
+      'tickets-mongo',
+    ];
     const dns = [...pods, `${NAMESPACE}/debug`].flatMap((pod) => [
       `${pod} -> kube-system/coredns 53/TCP`,
       `${pod} -> kube-system/coredns 53/UDP`,
@@ -308,6 +332,8 @@ describe('NetworkPolicies', () => {
       [
         ...dns,
         'auth -> auth-mongo 27017/TCP',
+        'auth -> nats 4222/TCP',
+        'event-bus-provision -> nats 4222/TCP',
         'ingress-nginx/controller -> auth 3000/TCP',
         'ingress-nginx/controller -> orders 3000/TCP',
         'ingress-nginx/controller -> payments 3000/TCP',
@@ -483,15 +509,26 @@ describe('NetworkPolicies', () => {
       );
     });
 
-    it('When auth is given access to NATS, then the check reports it', () => {
+    it('When NATS is opened to every pod of the namespace, then the pods that are no bus client are reported', () => {
       const { unexpected } = differences(
         broken((policies) => {
-          policy(policies, 'event-bus-clients').podSelector = { matchExpressions: [{ key: 'app', operator: 'Exists' }] };
-          policy(policies, 'nats').ingress?.[0].from?.push({ podSelector: { matchLabels: { app: 'auth' } } });
+          policy(policies, 'event-bus-clients').podSelector = {};
+          policy(policies, 'nats').ingress?.[0].from?.push({ podSelector: {} });
           return policies;
         }),
       );
-      expect(unexpected).toContain('auth -> nats 4222/TCP');
+      expect(unexpected).toEqual(expect.arrayContaining([`${NAMESPACE}/debug -> nats 4222/TCP`, 'auth-mongo -> nats 4222/TCP']));
+    });
+
+    it('When the provisioning job loses its way to NATS, then the blocked connection is reported', () => {
+      const { blocked } = differences(
+        broken((policies) => {
+          const clients = policy(policies, 'event-bus-clients').podSelector?.matchExpressions?.[0];
+          if (clients) clients.values = clients.values?.filter((app) => app !== 'event-bus-provision');
+          return policies;
+        }),
+      );
+      expect(blocked).toEqual(['event-bus-provision -> nats 4222/TCP']);
     });
 
     it('When the monitor port is opened to another namespace, then it is reported', () => {

@@ -1,4 +1,4 @@
-import { buildServiceApp, type HealthChecks, type Logger, type ServiceMetrics } from '@ticketing/common/http';
+import { buildServiceApp, type HealthChecks, type Logger, type RevokedSessions, type ServiceMetrics } from '@ticketing/common/http';
 import type { Express } from 'express';
 import { cancelOrderRouter } from './routes/cancel-order';
 import { createOrderRouter } from './routes/create-order';
@@ -9,6 +9,8 @@ import type { OrderLimits } from './services/orders';
 export interface AppDeps {
   /** Public keys that verify session tokens (PEM). */
   jwtPublicKeys: string;
+  /** Sessions signed out before their expiry (from the event runtime); none in route tests. */
+  revokedSessions?: RevokedSessions;
   logger: Logger;
   metrics?: ServiceMetrics;
   orderExpirationSeconds: number;
@@ -18,9 +20,17 @@ export interface AppDeps {
 }
 
 /** Builds the express app: no listening, no connections, so route tests can import it. */
-export function buildApp({ jwtPublicKeys, logger, metrics, orderExpirationSeconds, orderLimits, health }: AppDeps): Express {
+export function buildApp({
+  jwtPublicKeys,
+  revokedSessions,
+  logger,
+  metrics,
+  orderExpirationSeconds,
+  orderLimits,
+  health,
+}: AppDeps): Express {
   return buildServiceApp({
-    sessions: { publicKeys: jwtPublicKeys },
+    sessions: { publicKeys: jwtPublicKeys, revoked: revokedSessions },
     logger,
     metrics,
     prefix: '/api/orders',

@@ -48,6 +48,7 @@ async function main(config: OrdersConfig, { logger, shutdown }: ServiceContext):
 
   const app = buildApp({
     jwtPublicKeys: config.jwtPublicKeys,
+    revokedSessions: events.revokedSessions,
     logger,
     metrics,
     orderExpirationSeconds: config.orderExpirationSeconds,

@@ -34,6 +34,7 @@ async function main(config: PaymentsConfig, { logger, shutdown }: ServiceContext
 
   const app = buildApp({
     jwtPublicKeys: config.jwtPublicKeys,
+    revokedSessions: events.revokedSessions,
     logger,
     metrics,
     provider,

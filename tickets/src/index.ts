@@ -30,6 +30,7 @@ async function main(config: TicketsConfig, { logger, shutdown }: ServiceContext)
 
   const app = buildApp({
     jwtPublicKeys: config.jwtPublicKeys,
+    revokedSessions: events.revokedSessions,
     logger,
     metrics,
     health: { mongo: isMongoConnected, nats: () => bus.isConnected() },

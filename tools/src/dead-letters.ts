@@ -33,7 +33,7 @@ function usage(): DeadLetterCommandResult {
       'usage: dead-letters list [--json]',
       "       dead-letters replay <sequence>... [--payload '<corrected json>']",
       '       dead-letters discard <sequence>...',
-      'env:   NATS_URL (required), EVENT_NAMESPACE (optional)',
+      'env:   NATS_URL (required), NATS_USER + NATS_PASSWORD (the admin identity, or in the URL), EVENT_NAMESPACE (optional)',
     ].join('\n'),
   };
 }
@@ -62,6 +62,9 @@ export async function runDeadLetterCommand(args: string[], env: NodeJS.ProcessEn
 
   const bus = await JetStreamTransport.connect({
     servers: env.NATS_URL,
+    // The admin identity: dead letters are the operator's (credentials in the URL work too).
+    ...(env.NATS_USER ? { user: env.NATS_USER, pass: env.NATS_PASSWORD } : {}),
+    provision: false,
     connectionName: 'dead-letters-cli',
     ...jetStreamNames(env.EVENT_NAMESPACE),
   });

@@ -46,6 +46,7 @@ async function main(): Promise<void> {
       natsUrl: transport === 'stan' ? stack.env.STAN_URL : stack.env.NATS_URL,
       clusterId: stack.env.STAN_CLUSTER_ID,
       mongoUrl: stack.env.MONGO_URL,
+      natsPasswords: stack.natsPasswords,
       ...(sessionPrivateKey ? { sessionKeys: sessionKeysFrom(sessionPrivateKey, env.optionalPem('JWT_PUBLIC_KEYS')) } : {}),
       gatewayPort,
       // Loopback unless asked: GATEWAY_HOST=0.0.0.0 npm start serves other machines too.

@@ -3,9 +3,11 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import path from 'node:path';
+import { natsEndpoint, provisionEventBus } from '@ticketing/common/events';
 import { createGateway, type GatewayRoute } from './gateway';
 import { ManagedProcess } from './stack/managed-process';
 import { databaseUrl } from './stack/mongo';
+import { type NatsPasswords, serviceNatsEnv } from './stack/nats-auth';
 import { repoRoot } from './stack/paths';
 import { freePort } from './stack/ports';
 import { newSessionKeys, type SessionKeys } from './testing/session';
@@ -24,7 +26,10 @@ export interface SystemOptions {
   transport?: 'jetstream' | 'stan';
   /** NATS Streaming cluster id (stan only). */
   clusterId?: string;
+  /** With the admin identity's credentials when the server requires them (the stack's `NATS_URL`). */
   natsUrl: string;
+  /** Each NATS identity's password (the stack's): each service connects as its own identity; none without auth. */
+  natsPasswords?: NatsPasswords;
   /** Server URL; each service gets its own database on it. */
   mongoUrl: string;
   /** The ES256 key pair of sessions: auth gets the private key, the others the public one; default a new pair. */
@@ -82,7 +87,17 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
   const stripe = options.stripe ?? stripeFromEnv();
   // A tree from before payments (the bench's baseline) runs without it.
   const present = SERVICES.filter(({ name }) => existsSync(path.join(root, name, 'package.json')));
+  const { natsPasswords } = options;
+  // Services may not create streams: the admin identity (in `natsUrl`) provisions them first.
+  const natsServers = natsEndpoint(options.natsUrl).servers.join(',');
   try {
+    await provisionEventBus({
+      transport: options.transport ?? 'jetstream',
+      natsUrl: options.natsUrl,
+      clientName: 'provision',
+      clusterId: options.clusterId ?? 'ticketing',
+      namespace: options.namespace,
+    });
     for (const { name, prefix } of present) {
       const port = await freePort();
       urls[name] = `http://127.0.0.1:${port}`;
@@ -95,7 +110,8 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
           ...process.env,
           PORT: String(port),
           MONGO_URL: databases[name],
-          NATS_URL: options.natsUrl,
+          NATS_URL: natsPasswords ? natsServers : options.natsUrl,
+          ...(natsPasswords ? serviceNatsEnv(name, natsPasswords) : {}),
           JWT_KEY: jwtKey,
           // Only auth can mint sessions; every service verifies them with the public key.
           ...(name === 'auth' ? { JWT_PRIVATE_KEY: sessionKeys.privateKey } : { JWT_PUBLIC_KEYS: sessionKeys.publicKeys }),

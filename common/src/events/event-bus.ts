@@ -1,7 +1,9 @@
 import { type EnvReader, envReader } from '../config/env';
 import type { Logger } from '../logger';
+import { inboxPrefixOf } from './permissions';
 import type { EventTransport } from './transport';
 import { JetStreamTransport, STREAM_LIMITS, type StreamLimits } from './transports/jetstream';
+import { natsEndpoint } from './transports/nats-endpoint';
 import { StanTransport, stanClientId } from './transports/stan';
 
 export interface EventBusConfig {
@@ -17,11 +19,20 @@ export interface EventBusConfig {
   mirror?: EventBusConfig;
   /** JetStream: how much the event and dead-letter streams keep. */
   limits?: StreamLimits;
+  /** The service's NATS identity (`NATS_USER`, `NATS_PASSWORD`); credentials in `natsUrl` work too. */
+  user?: string;
+  password?: string;
+  /**
+   * JetStream: create the streams when connecting. Off for services (`EVENT_BUS_PROVISION`, default false):
+   * the admin identity provisions them (`npm run bus -- provision`, the Kubernetes job, the local stack).
+   */
+  provisionStreams?: boolean;
 }
 
 /**
  * Reads the settings that choose and reach the bus: `EVENT_TRANSPORT` (jetstream | stan), `NATS_URL`,
- * `NATS_CLUSTER_ID` (STAN), `NATS_CLIENT_ID` and `EVENT_NAMESPACE`. Service code is the same on both.
+ * `NATS_USER` + `NATS_PASSWORD`, `NATS_CLUSTER_ID` (STAN), `NATS_CLIENT_ID`, `EVENT_NAMESPACE` and
+ * `EVENT_BUS_PROVISION`. Service code is the same on both.
  */
 export function eventBusConfigFromEnv(service: string, env: EnvReader = envReader()): EventBusConfig {
   return {
@@ -33,6 +44,9 @@ export function eventBusConfigFromEnv(service: string, env: EnvReader = envReade
     namespace: env.optionalString('EVENT_NAMESPACE'),
     mirror: mirrorConfig(service, env),
     limits: streamLimitsFromEnv(env),
+    user: env.optionalString('NATS_USER'),
+    password: env.optionalString('NATS_PASSWORD'),
+    provisionStreams: env.boolean('EVENT_BUS_PROVISION', { default: false }),
   };
 }
 
@@ -75,12 +89,18 @@ export async function connectEventBus(config: EventBusConfig, logger?: Logger): 
       url: config.natsUrl,
       clusterId: config.clusterId,
       clientId: config.clientName,
+      ...(config.user ? { user: config.user, pass: config.password } : {}),
       ...stanNames(config.namespace),
     });
   }
+  // Each identity may read replies only in its own inbox.
+  const identity = config.user ?? natsEndpoint(config.natsUrl).user;
   return JetStreamTransport.connect({
     servers: config.natsUrl,
     connectionName: config.clientName,
+    ...(config.user ? { user: config.user, pass: config.password } : {}),
+    ...(identity ? { inboxPrefix: inboxPrefixOf(identity) } : {}),
+    provision: config.provisionStreams ?? false,
     onError: (err, context) => logger?.warn({ err }, context),
     ...(config.limits ? { limits: config.limits } : {}),
     ...jetStreamNames(config.namespace),
@@ -104,4 +124,15 @@ export function stanNames(namespace?: string) {
   if (!namespace) return {};
   const names = jetStreamNames(namespace);
   return { subjectPrefix: names.subjectPrefix, deadLetterPrefix: names.deadLetterPrefix };
+}
+
+/**
+ * Creates the JetStream streams (events and dead letters) with their bounds, or brings the bounds of existing
+ * ones up to date: run with the admin identity at deploy or start-up time, before the services connect. NATS
+ * Streaming creates its channels on first use, so there is nothing to do there.
+ */
+export async function provisionEventBus(config: EventBusConfig, logger?: Logger): Promise<void> {
+  if (config.transport === 'stan') return;
+  const transport = await connectEventBus({ ...config, provisionStreams: true }, logger);
+  await transport.close();
 }

@@ -1,6 +1,7 @@
 import { writeIsolation } from '../conditional-write';
 import type { Logger } from '../logger';
 import { instrumentTransport, type ServiceMetrics } from '../metrics';
+import { followRevocations, RevokedSessions } from '../session-revocation';
 import type { Shutdown } from '../shutdown';
 import { connectEventBus, type EventBusConfig } from './event-bus';
 import type { Listener } from './listener';
@@ -23,6 +24,8 @@ export interface EventRuntime {
   /** The instrumented bus listeners subscribe to. */
   bus: EventTransport;
   relay: OutboxRelay;
+  /** Sessions signed out before their expiry, kept current from auth (give it to `currentUser`). */
+  revokedSessions: RevokedSessions;
   /** Subscribes the listeners; on shutdown they stop before the relay's last flush. */
   listen(listeners: Array<Listener<Subject>>): Promise<void>;
 }
@@ -57,9 +60,14 @@ export async function startEventRuntime(options: EventRuntimeOptions): Promise<E
   });
   metrics.trackOutbox(() => relay.backlog);
 
+  const revokedSessions = new RevokedSessions();
+  const revocations = await followRevocations({ signals: bus.signals, revoked: revokedSessions, namespace: eventBus.namespace, logger });
+  shutdown.add('revoked sessions', async () => revocations.stop());
+
   return {
     bus,
     relay,
+    revokedSessions,
     async listen(listeners) {
       const subscriptions: Subscription[] = [];
       shutdown.add('listeners', async () => void (await Promise.all(subscriptions.map((s) => s.stop()))));

@@ -67,8 +67,26 @@ export interface PublishOptions {
   trace?: TraceContext;
 }
 
+/**
+ * Plain NATS messages on the bus connection, beside the event log: not stored, not replayed, for signals whose
+ * truth lives elsewhere (a revoked session: auth's list). Subjects are used as given.
+ */
+export interface Signals {
+  /** Sends once; resolves when the server has it (flushed). */
+  publish(subject: string, payload: Uint8Array): Promise<void>;
+  /** Every message on `subject` from now on, until `stop`. */
+  subscribe(subject: string, handler: (payload: Uint8Array) => void): { stop(): void };
+  /** One answer from a `serve`r of `subject`, or a rejection after `timeoutMs`. */
+  request(subject: string, payload: Uint8Array, timeoutMs: number): Promise<Uint8Array>;
+  /** Answers requests on `subject`; several servers of one subject share them (one answers each). */
+  serve(subject: string, handler: (payload: Uint8Array) => Promise<Uint8Array>): { stop(): void };
+  /** Called after the connection came back from a loss (what was sent meanwhile was missed). */
+  onReconnect(listener: () => void): void;
+}
+
 export interface EventTransport {
   readonly kind: 'jetstream' | 'stan';
+  readonly signals: Signals;
   /** Resolves only once the server has stored the message. */
   publish(subject: string, payload: Uint8Array, options?: PublishOptions): Promise<void>;
   subscribe(subject: string, options: SubscribeOptions, handler: MessageHandler): Promise<Subscription>;

@@ -7,7 +7,7 @@ import { z } from 'zod';
 /** The identity a session token carries. */
 export const userPayloadSchema = z.object({ id: z.string().min(1), email: z.string().min(1) });
 /** What a session token must carry: the user, and an expiry (a token without `exp` would be valid forever). */
-const sessionTokenSchema = userPayloadSchema.extend({ exp: z.number().int().positive() });
+const sessionTokenSchema = userPayloadSchema.extend({ exp: z.number().int().positive(), jti: z.string().min(1).optional() });
 export type UserPayload = z.infer<typeof userPayloadSchema>;
 
 /** Name of the httpOnly cookie that holds the session JWT. */
@@ -17,6 +17,8 @@ declare global {
   namespace Express {
     interface Request {
       currentUser?: UserPayload;
+      /** The id and expiry (JWT `exp`, seconds) of the session token that set `currentUser`, when it has an id. */
+      currentSession?: { jti: string; exp: number };
     }
   }
 }
@@ -35,7 +37,16 @@ function readToken(authorization: string | undefined, cookieHeader: string | und
  * more PEM `PUBLIC KEY` blocks, each found by its key id (`kid`, see `sessionKeyId`), so a new key can be
  * added beside the old one while sessions signed with either stay valid (rotation).
  */
-export type SessionVerification = { jwtKey: string } | { publicKeys: string };
+export type SessionVerification =
+  | { jwtKey: string }
+  | {
+      publicKeys: string;
+      /**
+       * Sessions ended before their expiry (see `followRevocations`): a token whose id (`jti`) is in it counts
+       * as no token, and so does one without an id, since it could not be revoked.
+       */
+      revoked?: { has(jti: string): boolean };
+    };
 
 /** The key id of a public key: the start of the SHA-256 of its DER encoding (SPKI), base64url. */
 export function sessionKeyId(publicKey: KeyObject): string {
@@ -64,10 +75,12 @@ export function parseSessionPublicKeys(pem: string): Map<string, KeyObject> {
  * Sets `req.currentUser` when the request carries a valid, unexpired token that has an expiry and is signed
  * as `verification` says (HS256 with the shared key, or ES256 by one of the public keys, named by `kid`).
  * Anything else (no token, tampered, expired, without `exp`, another algorithm — `alg: none`, or HS256 made
- * with a public key as its secret — an unknown `kid`, wrong shape) leaves it unset: `requireAuth` decides.
+ * with a public key as its secret — an unknown `kid`, wrong shape, revoked) leaves it unset: `requireAuth` decides.
  */
 export function currentUser(verification: SessionVerification): RequestHandler {
   const keyFor = verifierOf(verification);
+  const revoked = 'revoked' in verification ? verification.revoked : undefined;
+  const isRevoked = (jti: string | undefined) => revoked !== undefined && (jti === undefined || revoked.has(jti));
   return (req, _res, next) => {
     const token = readToken(req.headers.authorization, req.headers.cookie);
     if (token) {
@@ -76,7 +89,11 @@ export function currentUser(verification: SessionVerification): RequestHandler {
         if (found) {
           const decoded = jwt.verify(token, found.key, { algorithms: [found.algorithm] });
           const payload = sessionTokenSchema.safeParse(decoded);
-          if (payload.success) req.currentUser = { id: payload.data.id, email: payload.data.email };
+          if (payload.success && !isRevoked(payload.data.jti)) {
+            const { id, email, jti, exp } = payload.data;
+            req.currentUser = { id, email };
+            if (jti) req.currentSession = { jti, exp };
+          }
         }
       } catch {
         // An invalid token is the same as no token.

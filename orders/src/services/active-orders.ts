@@ -21,8 +21,10 @@ export class ActiveOrders {
   private tracked?: Map<string, { userId: string; expiresAt: number }>;
   private readonly byBuyer = new Map<string, Set<string>>();
   private detach?: () => void;
-  /** Placements let through and not finished yet, per buyer. */
+  /** Placements let through and not finished yet, per buyer (tracking). */
   private readonly placing = new Map<string, number>();
+  /** The last placement queued per buyer (without tracking). */
+  private readonly turns = new Map<string, Promise<void>>();
 
   get isTracking(): boolean {
     return this.tracked !== undefined;
@@ -76,9 +78,8 @@ export class ActiveOrders {
    * it runs, it counts as one more of those.
    */
   async placeFor<R>(userId: string, place: (active: number) => Promise<R>): Promise<R> {
-    const committed = this.tracked
-      ? (this.byBuyer.get(userId)?.size ?? 0)
-      : await Order.countDocuments({ userId, status: { $in: EXPIRING_STATUSES } });
+    if (!this.tracked) return this.placeCounted(userId, place);
+    const committed = this.byBuyer.get(userId)?.size ?? 0;
     const inProgress = this.placing.get(userId) ?? 0;
     this.placing.set(userId, inProgress + 1);
     try {
@@ -87,6 +88,26 @@ export class ActiveOrders {
       const left = (this.placing.get(userId) ?? 1) - 1;
       if (left > 0) this.placing.set(userId, left);
       else this.placing.delete(userId);
+    }
+  }
+
+  /**
+   * Without tracking, the count is a read of the database: one buyer's placements in this process take turns,
+   * so each count sees the commit of the one before (counted and placed together, the count could miss a
+   * placement that committed while it was being read).
+   */
+  private async placeCounted<R>(userId: string, place: (active: number) => Promise<R>): Promise<R> {
+    const previous = this.turns.get(userId) ?? Promise.resolve();
+    const turn = previous.then(async () => place(await Order.countDocuments({ userId, status: { $in: EXPIRING_STATUSES } })));
+    const settled = turn.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.turns.set(userId, settled);
+    try {
+      return await turn;
+    } finally {
+      if (this.turns.get(userId) === settled) this.turns.delete(userId);
     }
   }
 

@@ -21,6 +21,7 @@ import { LoadGenerator } from './load';
 import { type BenchOptions, parseOptions } from './options';
 import { projectConsume, projectPublish, rawConsume, rawPublish } from './pubsub';
 import { aggregate, type BenchReport, type Machine, type RawResults, renderMarkdown } from './report';
+import { type FloodBench, type SigninFloodRun, signinFlood } from './signin-flood';
 import { nowMs } from './stats';
 import { type BenchContext, checkSeedShapes, pause, resume, seedTickets, startTarget, type Target } from './target';
 
@@ -72,6 +73,18 @@ function describeStack(stack: Stack): string {
   return `${nats} (JetStream), ${mongo}; one of each, shared by both systems`;
 }
 
+function describeFlood(run: SigninFloodRun): string {
+  const user = (p: SigninFloodRun['idle']) =>
+    `${p.signins} sign-in${p.signins === 1 ? '' : 's'}, p50 ${p.p50?.toFixed(1)} ms, p99 ${p.p99?.toFixed(1)} ms, max ${p.max?.toFixed(1)} ms${p.failed > 0 ? ` (${p.failed} failed)` : ''}`;
+  const statuses = Object.entries(run.attack.statusCounts)
+    .map(([code, n]) => `${n} × ${code}`)
+    .join(', ');
+  return (
+    `${run.target} r${run.round} sign-in alone: ${user(run.idle)}; under the flood: ${user(run.flood)}; ` +
+    `the flood: ${run.attack.requests} requests (${statuses})${run.notes.length > 0 ? `; ${run.notes.join('; ')}` : ''}`
+  );
+}
+
 function describeRun(run: HttpRun): string {
   const who = `${run.target} r${run.round}`;
   if (!run.result) return `${who} ${run.label}: skipped (${run.skipped})`;
@@ -95,7 +108,8 @@ async function main(options: BenchOptions, teardown: Teardown): Promise<BenchRep
     baselineRoot = await prepareBaseline(baselineCommit, log);
   }
 
-  const stack: Stack = await startStack((line) => log(`stack: ${line}`), { jetstream: true });
+  // Without NATS identities: the baseline is a tree from before them, and both systems share the server.
+  const stack: Stack = await startStack((line) => log(`stack: ${line}`), { jetstream: true, natsAuth: false });
   teardown.add('stack', () => stack.stop());
   log(`servers: ${stack.describe()}`);
   const natsUrl = stack.env.NATS_URL;
@@ -147,6 +161,9 @@ async function main(options: BenchOptions, teardown: Teardown): Promise<BenchRep
     rates: new Map(),
     tooSlow: new Map(),
   };
+  const floodBench: FloodBench = { load, options, running: new Set(), started: [] };
+  // Runs before the systems' own teardown (last in, first out).
+  teardown.add('sign-in flood auth', () => Promise.allSettled([...floodBench.running].map((p) => p.stop('SIGKILL'))));
   if (!httpBench.sharedProcesses.ferretdb) warnings.push(`the database is ${stack.mongo.kind}, not a process of ours: no figures for it`);
 
   const raw: RawResults = {
@@ -154,6 +171,7 @@ async function main(options: BenchOptions, teardown: Teardown): Promise<BenchRep
     convergence: { current: [], baseline: baseline ? [] : undefined },
     settle: { current: [], baseline: baseline ? [] : undefined },
     outOfOrder: { current: [], baseline: baseline ? [] : undefined },
+    signinFlood: { current: [], baseline: baseline ? [] : undefined },
     pubsub: {
       raw: { publish: [], consume: [] },
       current: { publish: [], consume: [] },
@@ -233,6 +251,13 @@ async function main(options: BenchOptions, teardown: Teardown): Promise<BenchRep
           }
           log(`${target.name} r${round} out-of-order (ms after the gap filled): ${reordered.join(', ')}`);
         }
+        if (size === eventSize && options.parts.has('flood')) {
+          const flood = await attempt(`${target.name} sign-in flood`, () => signinFlood(floodBench, target, round));
+          if (flood) {
+            perTarget(raw.signinFlood, target).push(flood);
+            log(describeFlood(flood));
+          }
+        }
         pause(target);
       }
     }
@@ -270,8 +295,9 @@ async function main(options: BenchOptions, teardown: Teardown): Promise<BenchRep
     ...targets.flatMap((t) =>
       Object.entries(t.system.services).map(([name, service]) => ({ name: `${t.name} ${name}`, pid: service.pid })),
     ),
+    ...floodBench.started,
   ].filter((p): p is { name: string; pid: number } => p.pid !== undefined);
-  const figures = aggregate(raw, options.sizes, baseline !== undefined);
+  const figures = aggregate(raw, options.sizes, baseline !== undefined, options.floodSec);
   figures.pubsub.events = options.pubsubEvents;
   return {
     generatedAt: new Date().toISOString(),
@@ -289,6 +315,7 @@ async function main(options: BenchOptions, teardown: Teardown): Promise<BenchRep
       'pub/sub events': options.pubsubEvents,
       'drain cap (s)': options.drainCapMs / 1000,
       'converge cap (s)': options.convergeCapMs / 1000,
+      'sign-in flood (s)': options.floodSec,
     },
     parts: [...options.parts],
     ...figures,

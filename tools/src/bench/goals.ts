@@ -3,7 +3,7 @@ import type { BenchReport, HttpCell, HttpFigure } from './report';
 
 export interface GoalRow {
   /** The bench part that measures it (`--only`). */
-  part: 'http' | 'events' | 'pubsub';
+  part: 'http' | 'events' | 'pubsub' | 'flood';
   goal: string;
   measured: string;
   /** Undefined when this run cannot tell (no baseline, or the figure was not measured). */
@@ -67,6 +67,7 @@ export function goalRows(report: BenchReport): GoalRow[] {
   const settle = report.settle.current;
   const outOfOrder = report.outOfOrder.current;
   const { publish, consume } = report.pubsub;
+  const flood = report.signinFlood.current;
   const share = (part?: number, whole?: number) => (part && whole ? part / whole : undefined);
   const publishShare = share(publish.current, publish.raw);
   const consumeShare = share(consume.current, consume.raw);
@@ -98,6 +99,15 @@ export function goalRows(report: BenchReport): GoalRow[] {
       measured:
         outOfOrder?.afterGapMs === undefined ? '—' : `${fmt(outOfOrder.afterGapMs, 0)} ms (max ${fmt(outOfOrder.afterGapMaxMs, 0)})`,
       isMet: outOfOrder ? outOfOrder.failed === 0 && (outOfOrder.afterGapMaxMs ?? Number.POSITIVE_INFINITY) < 1_000 : undefined,
+    },
+    {
+      part: 'flood',
+      goal: `sign-in under a ${report.signinFlood.connections}-connection flood: the real user's p50 ≤ 500 ms`,
+      measured:
+        flood?.flood.p50 === undefined
+          ? '—'
+          : `${fmt(flood.flood.p50, 0)} ms (alone ${fmt(flood.idle.p50, 0)} ms)${flood.flood.failed > 0 ? `, ${flood.flood.failed} sign-ins failed` : ''}`,
+      isMet: flood ? flood.flood.p50 !== undefined && flood.flood.p50 <= 500 && flood.flood.failed === 0 : undefined,
     },
     {
       part: 'pubsub',

@@ -7,7 +7,12 @@ export type Variation =
   /** POST /api/orders, one distinct ticket id per request; the run stops before the ids run out. */
   | { kind: 'orderBody'; ids: string[] }
   /** POST /api/users/signup with a new email per request. */
-  | { kind: 'signupBody'; prefix: string; password: string };
+  | { kind: 'signupBody'; prefix: string; password: string }
+  /**
+   * POST /api/users/signin with an email no account has, a new one per request: each request is checked
+   * against auth's decoy hash (a full scrypt), and no email fails often enough to be locked.
+   */
+  | { kind: 'unknownSigninBody'; prefix: string; password: string };
 
 export interface LoadSpec {
   /** Origin and path, e.g. `http://127.0.0.1:4100/api/tickets`. */

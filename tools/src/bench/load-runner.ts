@@ -89,6 +89,7 @@ function runOnce(runId: number, spec: LoadSpec, connections: number, latencies: 
         }
         return { ...req, body: JSON.stringify({ ticketId: vary.ids[Math.min(i, vary.ids.length - 1)] }) };
       }
+      // signupBody and unknownSigninBody: a new email per request.
       return { ...req, body: JSON.stringify({ email: `${vary.prefix}-${runId}-${i}@bench.example.com`, password: vary.password }) };
     };
     const onResponse = (status: number, body: string) => {

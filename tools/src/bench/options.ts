@@ -31,13 +31,15 @@ export interface BenchOptions {
   slowMs: number;
   /** Where the JSON report goes instead of `.bench/`. */
   jsonFile?: string;
+  /** Seconds of the sign-in flood, and of the real user's sign-ins without it before. */
+  floodSec: number;
   /** Warm-up seconds per endpoint before the first round of each system (0: none). */
   warmupSec: number;
   /** The parts measured (all by default); a partial report leaves the others' rows and targets out. */
   parts: ReadonlySet<BenchPart>;
 }
 
-export const BENCH_PARTS = ['http', 'events', 'pubsub'] as const;
+export const BENCH_PARTS = ['http', 'events', 'pubsub', 'flood'] as const;
 export type BenchPart = (typeof BENCH_PARTS)[number];
 
 export const DEFAULT_BASELINE = '63ec4e2';
@@ -54,8 +56,10 @@ const USAGE = `Usage: npm run bench -- [options]
   --drain-cap <s>       wait for a run's events before purging the rest (default 1, quick 0.3)
   --converge-cap <s>    longest wait for events in the convergence and settle figures (default 10, quick 30)
   --slow-ms <ms>        skip a row whose single probe request takes longer (default 2000, quick 10000)
+  --flood <s>           seconds of the 32-connection sign-in flood, and of the idle sign-ins before it (default 5, quick 2)
   --json <file>         write the JSON report there instead of to .bench/ (the markdown is printed as always)
-  --only <list>         measure only some parts: http, events (convergence, settle, out-of-order), pubsub
+  --only <list>         measure only some parts: http, events (convergence, settle, out-of-order), pubsub,
+                        flood (sign-in under a 32-connection flood)
   --help`;
 
 export function parseOptions(argv: readonly string[]): BenchOptions {
@@ -87,6 +91,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     'drain-cap',
     'converge-cap',
     'slow-ms',
+    'flood',
     'json',
     'only',
   ]);
@@ -133,6 +138,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     convergeCapMs: number('converge-cap', quick ? 30 : 10, 1) * 1000,
     slowMs: number('slow-ms', quick ? 10_000 : 2_000, 10),
     jsonFile: text('json'),
+    floodSec: number('flood', quick ? 2 : 5, 0.5),
     warmupSec: quick ? 0 : 0.5,
     parts,
   };

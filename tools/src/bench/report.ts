@@ -2,6 +2,7 @@
 import type { ConvergenceSeries, OutOfOrderRun, SettleRun } from './event-figures';
 import { renderGoals } from './goals';
 import { type HttpRow, type HttpRun, httpRows, rowLabel, sizeLabel } from './http-figures';
+import { FLOOD_CONNECTIONS, FLOOD_NOTE, type SigninFloodRun } from './signin-flood';
 import { max, median, medianOf, ratio } from './stats';
 import type { TargetName } from './target';
 
@@ -73,6 +74,40 @@ export interface OutOfOrderCell {
   failed: number;
 }
 
+/** The real user's sign-ins over one phase of the flood figure (medians over the rounds; counts summed). */
+export interface SigninLatencyCell {
+  /** Sign-ins answered 200. */
+  signins: number;
+  /** Sign-ins answered otherwise or not at all. */
+  failed: number;
+  /** ms, of the 200 answers. */
+  p50?: number;
+  p99?: number;
+  /** Highest over the rounds. */
+  max?: number;
+}
+
+export interface SigninFloodCell {
+  /** The real user alone. */
+  idle: SigninLatencyCell;
+  /** The real user during the flood. */
+  flood: SigninLatencyCell;
+  /** The flood's requests (summed over the rounds), by HTTP status: 429 refused before hashing, 400 hashed. */
+  attack: { requests: number; reqPerSec?: number; statusCounts: Record<string, number>; errors: number };
+  rounds: number;
+  notes: string[];
+}
+
+export interface SigninFloodFigure {
+  connections: number;
+  /** Seconds of the flood, and of the idle phase before it. */
+  seconds: number;
+  /** What was measured and how (auth's limits in the flood's process, the attacker's requests). */
+  note: string;
+  current?: SigninFloodCell;
+  baseline?: SigninFloodCell;
+}
+
 export interface PubSubFigures {
   events: number;
   publish: { raw?: number; current?: number; baseline?: number };
@@ -104,6 +139,7 @@ export interface RawResults {
   convergence: PerTarget<ConvergenceSeries[]>;
   settle: PerTarget<SettleRun[]>;
   outOfOrder: PerTarget<OutOfOrderRun[]>;
+  signinFlood: PerTarget<SigninFloodRun[]>;
   pubsub: {
     raw: { publish: number[]; consume: number[] };
     current: { publish: number[]; consume: number[] };
@@ -126,6 +162,8 @@ export interface BenchReport {
   convergence: { rates: ConvergenceFigure[]; maxSustainedRate: { current?: number; baseline?: number } };
   settle: { current?: SettleCell; baseline?: SettleCell };
   outOfOrder: { current?: OutOfOrderCell; baseline?: OutOfOrderCell };
+  /** Sign-in under a 32-connection flood (issue 13). */
+  signinFlood: SigninFloodFigure;
   pubsub: PubSubFigures;
   resources: { processes: string[]; cpuPer1k: ResourceRow[]; rss: RssRow[] };
   warnings: string[];
@@ -189,6 +227,34 @@ function outOfOrderCell(runs: OutOfOrderRun[] | undefined): OutOfOrderCell | und
   };
 }
 
+function signinLatencyCell(phases: Array<SigninFloodRun['idle']>): SigninLatencyCell {
+  return {
+    signins: phases.reduce((n, p) => n + p.signins, 0),
+    failed: phases.reduce((n, p) => n + p.failed, 0),
+    p50: medianOf(phases.map((p) => p.p50)),
+    p99: medianOf(phases.map((p) => p.p99)),
+    max: max(phases.flatMap((p) => (p.max === undefined ? [] : [p.max]))),
+  };
+}
+
+function signinFloodCell(runs: SigninFloodRun[] | undefined): SigninFloodCell | undefined {
+  if (!runs || runs.length === 0) return undefined;
+  const statusCounts: Record<string, number> = {};
+  for (const r of runs) for (const [code, n] of Object.entries(r.attack.statusCounts)) statusCounts[code] = (statusCounts[code] ?? 0) + n;
+  return {
+    idle: signinLatencyCell(runs.map((r) => r.idle)),
+    flood: signinLatencyCell(runs.map((r) => r.flood)),
+    attack: {
+      requests: runs.reduce((n, r) => n + r.attack.requests, 0),
+      reqPerSec: medianOf(runs.map((r) => r.attack.reqPerSec)),
+      statusCounts,
+      errors: runs.reduce((n, r) => n + r.attack.errors, 0),
+    },
+    rounds: runs.length,
+    notes: [...new Set(runs.flatMap((r) => r.notes))],
+  };
+}
+
 function cpuMedians(runs: HttpRun[]): Record<string, number | undefined> | undefined {
   const measured = runs.filter((r) => r.result);
   if (measured.length === 0) return undefined;
@@ -199,7 +265,8 @@ export function aggregate(
   raw: RawResults,
   sizes: number[],
   hasBaseline: boolean,
-): Pick<BenchReport, 'http' | 'convergence' | 'settle' | 'outOfOrder' | 'pubsub' | 'resources'> {
+  floodSec: number,
+): Pick<BenchReport, 'http' | 'convergence' | 'settle' | 'outOfOrder' | 'signinFlood' | 'pubsub' | 'resources'> {
   const runsOf = (target: TargetName, label: string) => raw.httpRuns.filter((r) => r.target === target && r.label === label);
   const http: HttpFigure[] = [];
   const cpuPer1k: ResourceRow[] = [];
@@ -246,6 +313,13 @@ export function aggregate(
     },
     settle: { current: settleCell(raw.settle.current), baseline: settleCell(raw.settle.baseline) },
     outOfOrder: { current: outOfOrderCell(raw.outOfOrder.current), baseline: outOfOrderCell(raw.outOfOrder.baseline) },
+    signinFlood: {
+      connections: FLOOD_CONNECTIONS,
+      seconds: floodSec,
+      note: FLOOD_NOTE,
+      current: signinFloodCell(raw.signinFlood.current),
+      baseline: signinFloodCell(raw.signinFlood.baseline),
+    },
     pubsub: {
       events: 0,
       publish: {
@@ -326,7 +400,7 @@ export function renderMarkdown(report: BenchReport): string {
   out.push('');
 
   const has = (part: string) => report.parts.includes(part);
-  if (has('http')) renderHttp(report, out);
+  if (has('http') || has('flood')) renderHttp(report, out);
   if (has('events')) renderEvents(report, out);
   if (has('pubsub')) renderPubSub(report, out);
   if (has('http')) renderResources(report, out);
@@ -340,23 +414,87 @@ export function renderMarkdown(report: BenchReport): string {
   return `${out.join('\n')}\n`;
 }
 
+function signinText(cell: SigninLatencyCell | undefined): string {
+  if (!cell) return '—';
+  return `${int(cell.signins)} sign-in${cell.signins === 1 ? '' : 's'} · ${ms(cell.p50)} / ${ms(cell.p99)} / max ${ms(cell.max)} ms`;
+}
+
+function floodText(cell: SigninFloodCell | undefined): string {
+  if (!cell) return '—';
+  const a = cell.attack;
+  const statuses = Object.entries(a.statusCounts)
+    .sort(([x], [y]) => x.localeCompare(y))
+    .map(([code, n]) => `${code} × ${int(n)}`);
+  return [`${int(a.requests)} requests (${int(a.reqPerSec)}/s)`, ...statuses].join(' · ');
+}
+
+/** The sign-in flood's rows of the HTTP table: the real user alone, under the flood, and the flood itself. */
+function signinFloodRows(report: BenchReport): string[][] {
+  const f = report.signinFlood;
+  const hasBaseline = report.baseline !== undefined;
+  const cells = [
+    ['current', f.current],
+    ['baseline', f.baseline],
+  ] as const;
+  const userWarnings = (phase: 'idle' | 'flood') =>
+    cells.flatMap(([name, cell]) => (cell && cell[phase].failed > 0 ? [`⚠ ${name}: ${cell[phase].failed} sign-ins failed`] : []));
+  const floodWarnings = cells.flatMap(([name, cell]) => [
+    ...(cell && cell.attack.errors > 0 ? [`⚠ ${name}: ${cell.attack.errors} errors`] : []),
+    ...(cell?.notes ?? []).map((note) => `${name}: ${note}`),
+  ]);
+  const userRow = (label: string, phase: 'idle' | 'flood') => [
+    `POST /api/users/signin · real user · ${label}`,
+    signinText(f.current?.[phase]),
+    hasBaseline ? signinText(f.baseline?.[phase]) : '—',
+    hasBaseline ? `${times(ratio(f.current?.[phase].p50, f.baseline?.[phase].p50))} (p50)` : '—',
+    userWarnings(phase).join('; '),
+  ];
+  return [
+    userRow('alone', 'idle'),
+    userRow(`under a ${f.connections}-connection flood`, 'flood'),
+    [
+      `POST /api/users/signin · the flood (${f.connections} connections, one IP, ${f.seconds} s)`,
+      floodText(f.current),
+      hasBaseline ? floodText(f.baseline) : '—',
+      '—',
+      floodWarnings.join('; '),
+    ],
+  ];
+}
+
 function renderHttp(report: BenchReport, out: string[]): void {
   const hasBaseline = report.baseline !== undefined;
+  const hasHttp = report.parts.includes('http');
+  const hasFlood = report.parts.includes('flood');
   out.push('## HTTP (autocannon; medians over the rounds; req/s · p50 / p99 latency; ratio = current / baseline req/s)');
   out.push('');
-  out.push(
-    `After each run the events it caused get ${report.settings['drain cap (s)']} s to be applied and the rest are purged, so a system whose ` +
-      'event path lags behind its writes does less of that work during the run than one that keeps up: read the write rows ' +
-      'together with the event convergence and the CPU per request below.',
-  );
-  out.push('');
+  if (hasHttp) {
+    out.push(
+      `After each run the events it caused get ${report.settings['drain cap (s)']} s to be applied and the rest are purged, so a system whose ` +
+        'event path lags behind its writes does less of that work during the run than one that keeps up: read the write rows ' +
+        'together with the event convergence and the CPU per request below.',
+    );
+    out.push('');
+  }
   out.push(
     table(
       ['figure', 'current', 'baseline', 'ratio', 'warnings'],
-      report.http.map((f) => [f.label, httpText(f.current), hasBaseline ? httpText(f.baseline) : '—', times(f.ratio), httpWarning(f)]),
+      [
+        ...(hasHttp
+          ? report.http.map((f) => [f.label, httpText(f.current), hasBaseline ? httpText(f.baseline) : '—', times(f.ratio), httpWarning(f)])
+          : []),
+        ...(hasFlood ? signinFloodRows(report) : []),
+      ],
     ),
   );
   out.push('');
+  if (hasFlood) {
+    out.push(
+      `Sign-in under a ${report.signinFlood.connections}-connection flood (the last three rows; the real user's sign-ins: count · ` +
+        `p50 / p99 / max latency, ratio = current / baseline p50; the flood: requests by status): ${report.signinFlood.note}`,
+    );
+    out.push('');
+  }
 }
 
 function renderEvents(report: BenchReport, out: string[]): void {

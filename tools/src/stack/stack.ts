@@ -1,9 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { StackLog } from './log';
 import { type MongoServer, startMongo } from './mongo';
 import { type NatsServer, startNats } from './nats';
+import { adminUrl, type NatsPasswords, newNatsPasswords } from './nats-auth';
 import { type StanServer, startStan } from './stan';
 import { type StripeMockServer, startStripeMock } from './stripe-mock';
 
@@ -14,6 +15,11 @@ export interface StackOptions {
   stan?: boolean;
   /** Start stripe-mock for the payments service (default true). */
   stripe?: boolean;
+  /**
+   * NATS servers admit only the configured identities (default true). Off only for the bench, whose baseline
+   * is a tree from before NATS identities.
+   */
+  natsAuth?: boolean;
 }
 
 export interface Stack {
@@ -23,8 +29,13 @@ export interface Stack {
   mongo: MongoServer;
   /** Temp folder holding the servers' data and logs. */
   dir: string;
-  /** What the services and tests need to reach the servers. */
+  /**
+   * What the services and tests need to reach the servers. `NATS_URL`/`STAN_URL` carry the admin identity (for
+   * tests and tools); `STACK_NATS_USERS` holds every identity's password (JSON) for starting services.
+   */
   env: Record<string, string>;
+  /** Each NATS identity's password; undefined when `natsAuth` is off. */
+  natsPasswords?: NatsPasswords;
   describe(): string;
   stop(): Promise<void>;
 }
@@ -32,6 +43,7 @@ export interface Stack {
 /** Starts the servers asked for and a Mongo-compatible server; `stop` ends them all and removes their data. */
 export async function startStack(log: StackLog, options: StackOptions = {}): Promise<Stack> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ticketing-stack-'));
+  const natsPasswords = options.natsAuth === false ? undefined : newNatsPasswords();
   let nats: NatsServer | undefined;
   let stan: StanServer | undefined;
   let mongo: MongoServer | undefined;
@@ -41,8 +53,8 @@ export async function startStack(log: StackLog, options: StackOptions = {}): Pro
     if (!process.env.KEEP_STACK_DATA) rmSync(dir, { recursive: true, force: true });
   };
   const results = await Promise.allSettled([
-    options.jetstream === false ? undefined : startNats(dir, log).then((n) => (nats = n)),
-    options.stan ? startStan(dir, log).then((s) => (stan = s)) : undefined,
+    options.jetstream === false ? undefined : startNats(dir, log, natsPasswords).then((n) => (nats = n)),
+    options.stan ? startStan(dir, log, natsPasswords).then((s) => (stan = s)) : undefined,
     startMongo(dir, log).then((m) => (mongo = m)),
     options.stripe === false ? undefined : startStripeMock(dir, log).then((s) => (stripe = s)),
   ]);
@@ -53,8 +65,14 @@ export async function startStack(log: StackLog, options: StackOptions = {}): Pro
   }
   const started = { nats, stan, mongo, stripe };
   const env: Record<string, string> = { MONGO_URL: mongo.url };
-  if (nats) Object.assign(env, { NATS_URL: nats.url, STACK_NATS_MONITOR_URL: nats.monitorUrl });
-  if (stan) Object.assign(env, { STAN_URL: stan.url, STAN_CLUSTER_ID: stan.clusterId, STACK_STAN_MONITOR_URL: stan.monitorUrl });
+  const asAdmin = (url: string) => adminUrl(url, natsPasswords);
+  if (nats) Object.assign(env, { NATS_URL: asAdmin(nats.url), STACK_NATS_MONITOR_URL: nats.monitorUrl });
+  if (stan) Object.assign(env, { STAN_URL: asAdmin(stan.url), STAN_CLUSTER_ID: stan.clusterId, STACK_STAN_MONITOR_URL: stan.monitorUrl });
+  if (natsPasswords) {
+    env.STACK_NATS_USERS = JSON.stringify(natsPasswords);
+    // For the operator of a running stack (e.g. the dead-letters command as admin); gone with the stack.
+    writeFileSync(path.join(dir, 'nats-users.json'), `${JSON.stringify(natsPasswords, null, 2)}\n`, { mode: 0o600 });
+  }
   if (stripe) {
     Object.assign(env, { STRIPE_API_BASE: stripe.url, STRIPE_SECRET_KEY: stripe.secretKey, STACK_STRIPE_MOCK_LOG: stripe.logFile });
   }
@@ -62,10 +80,12 @@ export async function startStack(log: StackLog, options: StackOptions = {}): Pro
     ...started,
     dir,
     env,
+    natsPasswords,
     describe: () =>
       [
         started.nats && `NATS JetStream at ${started.nats.url} (monitor ${started.nats.monitorUrl})`,
         started.stan && `NATS Streaming (cluster ${started.stan.clusterId}) at ${started.stan.url} (monitor ${started.stan.monitorUrl})`,
+        natsPasswords && `NATS identities (user: password) in ${path.join(dir, 'nats-users.json')}`,
         `MongoDB (${started.mongo.kind}) at ${started.mongo.url}`,
         started.stripe && `stripe-mock at ${started.stripe.url} (HTTPS ${started.stripe.httpsUrl})`,
       ]

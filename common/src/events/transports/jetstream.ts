@@ -18,10 +18,13 @@ import type {
   EventTransport,
   MessageHandler,
   PublishOptions,
+  Signals,
   SubscribeOptions,
   Subscription,
 } from '../transport';
 import { InFlight } from './in-flight';
+import { natsEndpoint } from './nats-endpoint';
+import { natsSignals } from './signals';
 import { SubjectMapping } from './subject-mapping';
 
 type StreamBounds = { duplicate_window: number; max_age: number; max_bytes: number; max_msg_size: number };
@@ -34,6 +37,16 @@ export interface JetStreamTransportOptions {
   servers: string;
   /** Connection name shown in the server's `/connz`. */
   connectionName?: string;
+  /** The NATS identity (see `BUS_IDENTITIES`); credentials in the URL (`nats://user:password@host`) work too. */
+  user?: string;
+  pass?: string;
+  /** Reply subjects start with this (the server lets each identity read only its own inbox); default `_INBOX`. */
+  inboxPrefix?: string;
+  /**
+   * Create the streams, or bring their bounds up to date, when connecting (default true). Services connect with
+   * `false`: streams belong to the admin identity, which provisions them at deploy or start-up time.
+   */
+  provision?: boolean;
   /** Stream holding all events; default `EVENTS`. */
   streamName?: string;
   /** Wire subjects are `<prefix>.<event name>`; default `events`. */
@@ -93,6 +106,7 @@ export class JetStreamTransport implements EventTransport {
   readonly deadLetterSubjects: SubjectMapping;
   readonly streamName: string;
   readonly deadLetterStreamName: string;
+  readonly signals: Signals;
   private readonly subscriptions = new Set<Subscription>();
   private isReconnecting = false;
   private readonly onError?: (err: unknown, context: string) => void;
@@ -108,6 +122,7 @@ export class JetStreamTransport implements EventTransport {
     this.streamName = options.streamName ?? 'EVENTS';
     this.deadLetterStreamName = options.deadLetterStreamName ?? 'DEAD_LETTERS';
     this.onError = options.onError;
+    this.signals = natsSignals(connection);
     void this.watchStatus().catch(() => undefined);
   }
 
@@ -120,9 +135,14 @@ export class JetStreamTransport implements EventTransport {
 
   /** Connects and makes sure the event and dead-letter streams exist (file storage). */
   static async connect(options: JetStreamTransportOptions): Promise<JetStreamTransport> {
+    const endpoint = natsEndpoint(options.servers);
+    const user = options.user ?? endpoint.user;
+    const pass = options.pass ?? endpoint.pass;
     const connection = await connect({
-      servers: options.servers.split(',').map((s) => s.trim()),
+      servers: endpoint.servers,
       name: options.connectionName,
+      ...(user ? { user, pass } : {}),
+      ...(options.inboxPrefix ? { inboxPrefix: options.inboxPrefix } : {}),
       maxReconnectAttempts: -1,
       reconnectTimeWait: 500,
       // Otherwise every request (each JetStream publish is one) captures a stack trace up front, in case it
@@ -130,8 +150,11 @@ export class JetStreamTransport implements EventTransport {
       noAsyncTraces: true,
     });
     try {
-      const manager = await jetstreamManager(connection);
+      const provision = options.provision ?? true;
+      // Checking the API reads the account's info, which a service identity may not.
+      const manager = await jetstreamManager(connection, { checkAPI: provision });
       const transport = new JetStreamTransport(connection, manager, jetstream(connection), options);
+      if (!provision) return transport;
       const duplicate_window = nanos(options.duplicateWindowMs ?? 120_000);
       const limits = { ...STREAM_LIMITS, ...options.limits };
       await transport.ensureStream(transport.streamName, transport.subjects.wildcard, {

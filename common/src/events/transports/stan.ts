@@ -6,15 +6,21 @@ import type {
   EventTransport,
   MessageHandler,
   PublishOptions,
+  Signals,
   SubscribeOptions,
   Subscription,
 } from '../transport';
 import { InFlight } from './in-flight';
+import { redactServers } from './nats-endpoint';
+import { type NatsV1Client, natsV1Signals } from './signals';
 import { SubjectMapping } from './subject-mapping';
 
 export interface StanTransportOptions {
-  /** e.g. `nats://127.0.0.1:4222` */
+  /** e.g. `nats://127.0.0.1:4222`; credentials may be in the URL (`nats://user:password@host`). */
   url: string;
+  /** The NATS identity (see `BUS_IDENTITIES`). */
+  user?: string;
+  pass?: string;
   /** The `-cid` the NATS Streaming server was started with. */
   clusterId: string;
   /** Unique per process: two live connections with one id are refused by the server. */
@@ -51,6 +57,7 @@ export class StanTransport implements EventTransport {
   readonly kind = 'stan' as const;
   readonly subjects: SubjectMapping;
   readonly deadLetterSubjects: SubjectMapping;
+  readonly signals: Signals;
   private readonly subscriptions = new Set<Subscription>();
   private isLost = false;
   private isClosed = false;
@@ -62,6 +69,7 @@ export class StanTransport implements EventTransport {
   ) {
     this.subjects = new SubjectMapping(options.subjectPrefix ?? 'events');
     this.deadLetterSubjects = new SubjectMapping(options.deadLetterPrefix ?? 'deadletter');
+    this.signals = natsV1Signals((connection as unknown as { nc: NatsV1Client }).nc);
     connection.on('connection_lost', () => {
       this.isLost = true;
     });
@@ -78,6 +86,7 @@ export class StanTransport implements EventTransport {
     return new Promise((resolve, reject) => {
       const connection = nats.connect(options.clusterId, clientId, {
         url: options.url,
+        ...(options.user ? { user: options.user, pass: options.pass } : {}),
         stanEncoding: 'binary',
         stanPingInterval: options.pingIntervalMs ?? 5_000,
         stanMaxPingOut: options.maxPingOut ?? 3,
@@ -88,7 +97,7 @@ export class StanTransport implements EventTransport {
       const onError = (err: Error) => {
         connection.removeAllListeners();
         connection.close();
-        reject(new Error(`NATS Streaming connect to ${options.url} (cluster ${options.clusterId}) failed: ${err.message}`));
+        reject(new Error(`NATS Streaming connect to ${redactServers(options.url)} (cluster ${options.clusterId}) failed: ${err.message}`));
       };
       connection.once('error', onError);
       connection.once('connect', () => {
