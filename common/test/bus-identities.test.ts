@@ -44,6 +44,7 @@ describe('service permissions', () => {
     const auth = jetStreamPermissions(BUS_IDENTITIES.auth);
     const payments = stanPermissions(BUS_IDENTITIES.payments, 'ticketing');
     expect(auth.publish.allow).toContain('sessions.revoked');
+    expect(auth.publish.allow).toContain('sessions.revoked.list'); // auth's own processes resync too
     expect(auth.allow_responses).toBe(true);
     expect(payments.publish.allow).not.toContain('sessions.revoked');
     expect(payments.publish.allow).toContain('sessions.revoked.list');

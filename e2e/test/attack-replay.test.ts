@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import {
   BUS_IDENTITIES,
@@ -211,6 +213,11 @@ describe.each(TRANSPORTS)('attacks replayed on %s', (transport) => {
     await system.services.tickets.stop('SIGTERM', 15_000);
     await system.services.tickets.start();
     expect(await probes()).toEqual(refusedEverywhere);
+    // auth's own processes resync the same way (its permissions let it ask, like every service).
+    await system.services.auth.stop('SIGTERM', 15_000);
+    await system.services.auth.start();
+    expect(await probes()).toEqual(refusedEverywhere);
+    expect(readFileSync(path.join(system.logDir, 'auth.log'), 'utf8')).not.toMatch(/Permissions Violation/);
     // The user signs in again: a new session works.
     expect(seen('signin', await user.post('/api/users/signin', { email, password: 'correct horse battery' })).status).toBe(200);
     expect(seen('create', await user.post('/api/tickets', { title: 'New session', price: 10 })).status).toBe(201);

@@ -110,7 +110,10 @@ export function stanPermissions(identity: BusIdentity, clusterId: string): Subje
 
 function withSessions(identity: BusIdentity, permissions: SubjectPermissions): SubjectPermissions {
   const announces = identity.sessions === 'announce';
-  permissions.publish.allow.push(...withNamespaces([announces ? SESSION_SUBJECTS.revoked : SESSION_SUBJECTS.list]));
+  // Everyone asks for the list (auth too: its replicas resync like every other process); only auth announces.
+  permissions.publish.allow.push(
+    ...withNamespaces(announces ? [SESSION_SUBJECTS.revoked, SESSION_SUBJECTS.list] : [SESSION_SUBJECTS.list]),
+  );
   permissions.subscribe.allow.push(...withNamespaces([SESSION_SUBJECTS.revoked]));
   if (announces) {
     permissions.subscribe.allow.push(...withNamespaces([SESSION_SUBJECTS.list]));
