@@ -21,7 +21,6 @@ export {
   BUS_ADMIN_USER,
   BUS_IDENTITIES,
   type BusIdentity,
-  inboxPrefixOf,
   jetStreamPermissions,
   type NatsUserEntry,
   natsAuthorization,
@@ -66,7 +65,7 @@ export {
   STREAM_LIMITS,
   type StreamLimits,
 } from './events/transports/jetstream';
-export { natsEndpoint, redactServers } from './events/transports/nats-endpoint';
+export { inboxPrefixOf, natsEndpoint, redactServers } from './events/transports/nats-endpoint';
 export { StanTransport, type StanTransportOptions, stanClientId } from './events/transports/stan';
 export { requireObjectIds, UnprocessableEventError } from './events/unprocessable';
 export { type ApplyResult, type VersionVerdict, versionVerdict } from './events/versioning';

@@ -3,4 +3,5 @@
  * writes that versioned replicas rely on. Needs mongoose; not NATS.
  */
 export { updateIfMatches, type WriteIsolation, writeIsolation } from './conditional-write';
+export { KeyedQueue } from './keyed-queue';
 export { connectMongo, isFerretDb, isMongoConnected, type MongoConnection } from './mongo-connection';

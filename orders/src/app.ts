@@ -1,4 +1,4 @@
-import { buildServiceApp, type HealthChecks, type Logger, type RevokedSessions, type ServiceMetrics } from '@ticketing/common/http';
+import { buildServiceApp, type HealthChecks, type Logger, type ServiceMetrics, type SessionVerification } from '@ticketing/common/http';
 import type { Express } from 'express';
 import { cancelOrderRouter } from './routes/cancel-order';
 import { createOrderRouter } from './routes/create-order';
@@ -7,10 +7,8 @@ import { showOrderRouter } from './routes/show-order';
 import type { OrderLimits } from './services/orders';
 
 export interface AppDeps {
-  /** Public keys that verify session tokens (PEM). */
-  jwtPublicKeys: string;
-  /** Sessions signed out before their expiry (from the event runtime); none in route tests. */
-  revokedSessions?: RevokedSessions;
+  /** How session tokens are checked: the public keys (PEM), and the sessions revoked since (the event runtime's). */
+  sessions: SessionVerification;
   logger: Logger;
   metrics?: ServiceMetrics;
   orderExpirationSeconds: number;
@@ -20,17 +18,9 @@ export interface AppDeps {
 }
 
 /** Builds the express app: no listening, no connections, so route tests can import it. */
-export function buildApp({
-  jwtPublicKeys,
-  revokedSessions,
-  logger,
-  metrics,
-  orderExpirationSeconds,
-  orderLimits,
-  health,
-}: AppDeps): Express {
+export function buildApp({ sessions, logger, metrics, orderExpirationSeconds, orderLimits, health }: AppDeps): Express {
   return buildServiceApp({
-    sessions: { publicKeys: jwtPublicKeys, revoked: revokedSessions },
+    sessions,
     logger,
     metrics,
     prefix: '/api/orders',

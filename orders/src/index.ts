@@ -47,8 +47,7 @@ async function main(config: OrdersConfig, { logger, shutdown }: ServiceContext):
   shutdown.add('expiry sweeper', () => sweeper.stop());
 
   const app = buildApp({
-    jwtPublicKeys: config.jwtPublicKeys,
-    revokedSessions: events.revokedSessions,
+    sessions: { publicKeys: config.jwtPublicKeys, revoked: events.revokedSessions },
     logger,
     metrics,
     orderExpirationSeconds: config.orderExpirationSeconds,

@@ -8,7 +8,7 @@ import { ActiveOrders } from '../src/services/active-orders';
 export const EXPIRATION_SECONDS = 900;
 export const MAX_ACTIVE = 3;
 export const app = buildApp({
-  jwtPublicKeys: testSessionKeys.publicKeys,
+  sessions: { publicKeys: testSessionKeys.publicKeys },
   logger: createLogger('orders-test', 'silent'),
   orderExpirationSeconds: EXPIRATION_SECONDS,
   orderLimits: { maxActivePerBuyer: MAX_ACTIVE, activeOrders: new ActiveOrders() },

@@ -1,13 +1,11 @@
-import { buildServiceApp, type HealthChecks, type Logger, type RevokedSessions, type ServiceMetrics } from '@ticketing/common/http';
+import { buildServiceApp, type HealthChecks, type Logger, type ServiceMetrics, type SessionVerification } from '@ticketing/common/http';
 import type { Express } from 'express';
 import { createPaymentRouter } from './routes/create-payment';
 import type { PaymentProvider } from './services/stripe';
 
 export interface AppDeps {
-  /** Public keys that verify session tokens (PEM). */
-  jwtPublicKeys: string;
-  /** Sessions signed out before their expiry (from the event runtime); none in route tests. */
-  revokedSessions?: RevokedSessions;
+  /** How session tokens are checked: the public keys (PEM), and the sessions revoked since (the event runtime's). */
+  sessions: SessionVerification;
   logger: Logger;
   metrics?: ServiceMetrics;
   health: HealthChecks;
@@ -15,9 +13,9 @@ export interface AppDeps {
 }
 
 /** Builds the express app: no listening, no connections, so route tests can import it. */
-export function buildApp({ jwtPublicKeys, revokedSessions, logger, metrics, health, provider }: AppDeps): Express {
+export function buildApp({ sessions, logger, metrics, health, provider }: AppDeps): Express {
   return buildServiceApp({
-    sessions: { publicKeys: jwtPublicKeys, revoked: revokedSessions },
+    sessions,
     logger,
     metrics,
     prefix: '/api/payments',

@@ -33,8 +33,7 @@ async function main(config: PaymentsConfig, { logger, shutdown }: ServiceContext
   await events.listen([new OrderCreatedListener(bus, provider, logger), new OrderUpdatedListener(bus, provider, logger)]);
 
   const app = buildApp({
-    jwtPublicKeys: config.jwtPublicKeys,
-    revokedSessions: events.revokedSessions,
+    sessions: { publicKeys: config.jwtPublicKeys, revoked: events.revokedSessions },
     logger,
     metrics,
     provider,

@@ -10,7 +10,7 @@ export const provider = new PaymentProvider(createStripe(stripe), stripe.currenc
 export const logger = createLogger('payments-test', 'silent');
 
 export const app = buildApp({
-  jwtPublicKeys: testSessionKeys.publicKeys,
+  sessions: { publicKeys: testSessionKeys.publicKeys },
   logger,
   provider,
   health: { mongo: () => true, nats: () => true },

@@ -1,4 +1,4 @@
-import { buildServiceApp, type HealthChecks, type Logger, type RevokedSessions, type ServiceMetrics } from '@ticketing/common/http';
+import { buildServiceApp, type HealthChecks, type Logger, type ServiceMetrics, type SessionVerification } from '@ticketing/common/http';
 import type { Express } from 'express';
 import { createTicketRouter } from './routes/create-ticket';
 import { listTicketsRouter } from './routes/list-tickets';
@@ -6,19 +6,17 @@ import { showTicketRouter } from './routes/show-ticket';
 import { updateTicketRouter } from './routes/update-ticket';
 
 export interface AppDeps {
-  /** Public keys that verify session tokens (PEM). */
-  jwtPublicKeys: string;
-  /** Sessions signed out before their expiry (from the event runtime); none in route tests. */
-  revokedSessions?: RevokedSessions;
+  /** How session tokens are checked: the public keys (PEM), and the sessions revoked since (the event runtime's). */
+  sessions: SessionVerification;
   logger: Logger;
   metrics?: ServiceMetrics;
   health: HealthChecks;
 }
 
 /** Builds the express app: no listening, no connections, so route tests can import it. */
-export function buildApp({ jwtPublicKeys, revokedSessions, logger, metrics, health }: AppDeps): Express {
+export function buildApp({ sessions, logger, metrics, health }: AppDeps): Express {
   return buildServiceApp({
-    sessions: { publicKeys: jwtPublicKeys, revoked: revokedSessions },
+    sessions,
     logger,
     metrics,
     prefix: '/api/tickets',

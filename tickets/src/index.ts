@@ -29,8 +29,7 @@ async function main(config: TicketsConfig, { logger, shutdown }: ServiceContext)
   await events.listen([new OrderCreatedListener(bus, logger), new OrderUpdatedListener(bus, logger)]);
 
   const app = buildApp({
-    jwtPublicKeys: config.jwtPublicKeys,
-    revokedSessions: events.revokedSessions,
+    sessions: { publicKeys: config.jwtPublicKeys, revoked: events.revokedSessions },
     logger,
     metrics,
     health: { mongo: isMongoConnected, nats: () => bus.isConnected() },

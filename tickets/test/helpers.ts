@@ -4,7 +4,7 @@ import { buildApp } from '../src/app';
 import { tickets } from '../src/models/ticket';
 
 export const app = buildApp({
-  jwtPublicKeys: testSessionKeys.publicKeys,
+  sessions: { publicKeys: testSessionKeys.publicKeys },
   logger: createLogger('tickets-test', 'silent'),
   health: { mongo: () => true, nats: () => true },
 });

@@ -1,9 +1,7 @@
 import { type EnvReader, envReader } from '../config/env';
 import type { Logger } from '../logger';
-import { inboxPrefixOf } from './permissions';
 import type { EventTransport } from './transport';
 import { JetStreamTransport, STREAM_LIMITS, type StreamLimits } from './transports/jetstream';
-import { natsEndpoint } from './transports/nats-endpoint';
 import { StanTransport, stanClientId } from './transports/stan';
 
 export interface EventBusConfig {
@@ -93,13 +91,10 @@ export async function connectEventBus(config: EventBusConfig, logger?: Logger): 
       ...stanNames(config.namespace),
     });
   }
-  // Each identity may read replies only in its own inbox.
-  const identity = config.user ?? natsEndpoint(config.natsUrl).user;
   return JetStreamTransport.connect({
     servers: config.natsUrl,
     connectionName: config.clientName,
     ...(config.user ? { user: config.user, pass: config.password } : {}),
-    ...(identity ? { inboxPrefix: inboxPrefixOf(identity) } : {}),
     provision: config.provisionStreams ?? false,
     onError: (err, context) => logger?.warn({ err }, context),
     ...(config.limits ? { limits: config.limits } : {}),

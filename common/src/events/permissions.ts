@@ -1,6 +1,7 @@
 import { sessionSubjects } from '../session-revocation';
 import { type Subject, Subjects } from './subjects';
 import { durableName } from './transports/jetstream';
+import { inboxPrefixOf } from './transports/nats-endpoint';
 
 /**
  * Who may do what on the bus: each service's own NATS identity, and the rights it gets from the server.
@@ -54,11 +55,6 @@ export const BUS_ADMIN_USER = 'admin';
 
 /** Core NATS subjects of session revocation (not events: nothing replays them; auth holds the list). */
 const SESSION_SUBJECTS = sessionSubjects();
-
-/** Reply subjects of an identity's requests (its JetStream publishes, API calls and pulls) start with this. */
-export function inboxPrefixOf(user: string): string {
-  return `_INBOX_${user}`;
-}
 
 export interface SubjectPermissions {
   publish: { allow: string[] };

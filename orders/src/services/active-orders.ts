@@ -1,5 +1,5 @@
 import { EXPIRING_STATUSES } from '@ticketing/common/events';
-import { writeIsolation } from '@ticketing/common/mongo';
+import { KeyedQueue, writeIsolation } from '@ticketing/common/mongo';
 import { Order, orders } from '../models/order';
 
 /**
@@ -23,8 +23,8 @@ export class ActiveOrders {
   private detach?: () => void;
   /** Placements let through and not finished yet, per buyer (tracking). */
   private readonly placing = new Map<string, number>();
-  /** The last placement queued per buyer (without tracking). */
-  private readonly turns = new Map<string, Promise<void>>();
+  /** One buyer's placements, one after another (without tracking). */
+  private readonly turns = new KeyedQueue();
 
   get isTracking(): boolean {
     return this.tracked !== undefined;
@@ -96,19 +96,8 @@ export class ActiveOrders {
    * so each count sees the commit of the one before (counted and placed together, the count could miss a
    * placement that committed while it was being read).
    */
-  private async placeCounted<R>(userId: string, place: (active: number) => Promise<R>): Promise<R> {
-    const previous = this.turns.get(userId) ?? Promise.resolve();
-    const turn = previous.then(async () => place(await Order.countDocuments({ userId, status: { $in: EXPIRING_STATUSES } })));
-    const settled = turn.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.turns.set(userId, settled);
-    try {
-      return await turn;
-    } finally {
-      if (this.turns.get(userId) === settled) this.turns.delete(userId);
-    }
+  private placeCounted<R>(userId: string, place: (active: number) => Promise<R>): Promise<R> {
+    return this.turns.run(userId, async () => place(await Order.countDocuments({ userId, status: { $in: EXPIRING_STATUSES } })));
   }
 
   /** `active` undefined: the order is no longer active. */

@@ -23,7 +23,7 @@ import type {
   Subscription,
 } from '../transport';
 import { InFlight } from './in-flight';
-import { natsEndpoint } from './nats-endpoint';
+import { inboxPrefixOf, natsEndpoint } from './nats-endpoint';
 import { natsSignals } from './signals';
 import { SubjectMapping } from './subject-mapping';
 
@@ -40,7 +40,7 @@ export interface JetStreamTransportOptions {
   /** The NATS identity (see `BUS_IDENTITIES`); credentials in the URL (`nats://user:password@host`) work too. */
   user?: string;
   pass?: string;
-  /** Reply subjects start with this (the server lets each identity read only its own inbox); default `_INBOX`. */
+  /** Reply subjects start with this; default `_INBOX_<user>` with a user (the server lets each read only its own), else `_INBOX`. */
   inboxPrefix?: string;
   /**
    * Create the streams, or bring their bounds up to date, when connecting (default true). Services connect with
@@ -109,6 +109,7 @@ export class JetStreamTransport implements EventTransport {
   readonly signals: Signals;
   private readonly subscriptions = new Set<Subscription>();
   private isReconnecting = false;
+  private readonly reconnectListeners: Array<() => void> = [];
   private readonly onError?: (err: unknown, context: string) => void;
 
   private constructor(
@@ -122,14 +123,17 @@ export class JetStreamTransport implements EventTransport {
     this.streamName = options.streamName ?? 'EVENTS';
     this.deadLetterStreamName = options.deadLetterStreamName ?? 'DEAD_LETTERS';
     this.onError = options.onError;
-    this.signals = natsSignals(connection);
+    this.signals = natsSignals(connection, (listener) => this.reconnectListeners.push(listener));
     void this.watchStatus().catch(() => undefined);
   }
 
   private async watchStatus(): Promise<void> {
     for await (const status of this.connection.status()) {
       if (status.type === 'disconnect' || status.type === 'reconnecting') this.isReconnecting = true;
-      if (status.type === 'reconnect') this.isReconnecting = false;
+      if (status.type === 'reconnect') {
+        this.isReconnecting = false;
+        for (const listener of this.reconnectListeners) listener();
+      }
     }
   }
 
@@ -142,7 +146,8 @@ export class JetStreamTransport implements EventTransport {
       servers: endpoint.servers,
       name: options.connectionName,
       ...(user ? { user, pass } : {}),
-      ...(options.inboxPrefix ? { inboxPrefix: options.inboxPrefix } : {}),
+      // Each identity may read replies only in its own inbox (see `jetStreamPermissions`).
+      ...(options.inboxPrefix || user ? { inboxPrefix: options.inboxPrefix ?? inboxPrefixOf(user ?? '') } : {}),
       maxReconnectAttempts: -1,
       reconnectTimeWait: 500,
       // Otherwise every request (each JetStream publish is one) captures a stack trace up front, in case it

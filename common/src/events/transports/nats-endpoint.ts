@@ -27,3 +27,8 @@ export function natsEndpoint(servers: string): { servers: string[]; user?: strin
 export function redactServers(servers: string): string {
   return servers.replace(/\/\/([^:@/]*):[^@/]*@/g, '//$1:***@');
 }
+
+/** Reply subjects of an identity's requests (its JetStream publishes, API calls and pulls) start with this. */
+export function inboxPrefixOf(user: string): string {
+  return `_INBOX_${user}`;
+}

@@ -4,14 +4,11 @@ import type { Signals } from '../transport';
 /** Queue group of `serve`: one server answers each request. */
 const SERVE_GROUP = 'signals';
 
-/** Signals over a nats.js v3 connection (the JetStream transport). */
-export function natsSignals(connection: NatsConnection): Signals {
-  const reconnectListeners: Array<() => void> = [];
-  void (async () => {
-    for await (const status of connection.status()) {
-      if (status.type === 'reconnect') for (const listener of reconnectListeners) listener();
-    }
-  })().catch(() => undefined);
+/**
+ * Signals over a nats.js v3 connection (the JetStream transport). `onReconnect` comes from the transport, which
+ * already follows the connection's status.
+ */
+export function natsSignals(connection: NatsConnection, onReconnect: (listener: () => void) => void): Signals {
   return {
     async publish(subject, payload) {
       connection.publish(subject, payload);
@@ -41,9 +38,7 @@ export function natsSignals(connection: NatsConnection): Signals {
       });
       return { stop: () => subscription.unsubscribe() };
     },
-    onReconnect(listener) {
-      reconnectListeners.push(listener);
-    },
+    onReconnect,
   };
 }
 
