@@ -1,5 +1,5 @@
 import { type EventTransport, type JetStreamTransport, Subjects, type TicketEventData } from '@ticketing/common/events';
-import { OutboxRelay, type PendingEvent, pendingEvent } from '@ticketing/common/outbox';
+import { OutboxRelay, type OutboxRelayOptions, type PendingEvent, pendingEvent } from '@ticketing/common/outbox';
 import { isolatedBus } from '@ticketing/tools/testing/bus';
 import { useTestDatabase } from '@ticketing/tools/testing/mongo';
 import { closeIsolated, connectIsolated } from '@ticketing/tools/testing/nats';
@@ -35,6 +35,20 @@ async function commitChange(versions: number[]) {
   const events: PendingEvent[] = versions.map((v) => pendingEvent(v === 0 ? Subjects.TicketCreated : Subjects.TicketUpdated, data(_id, v)));
   await Aggregate.create({ _id, title: 'x', version: versions.at(-1), pendingEvents: events });
   return _id;
+}
+
+/** The real transport, except that every publish fails while `isDown()` (the server away, a leader election). */
+function failingWhile(bus: JetStreamTransport, isDown: () => boolean): EventTransport {
+  return {
+    ...bus,
+    kind: bus.kind,
+    publish: (subject, payload, options) =>
+      isDown() ? Promise.reject(new Error('no responders')) : bus.publish(subject, payload, options),
+    subscribe: bus.subscribe.bind(bus),
+    deadLetter: bus.deadLetter.bind(bus),
+    isConnected: () => !isDown(),
+    close: async () => {},
+  };
 }
 
 async function storedMessages(bus: JetStreamTransport): Promise<string[]> {
@@ -82,16 +96,7 @@ describe('OutboxRelay on real MongoDB-compatible storage and real JetStream', ()
     const [bus] = transports;
     const id = await commitChange([0]);
     let isDown = true;
-    const flaky: EventTransport = {
-      ...bus,
-      kind: bus.kind,
-      publish: (subject, payload, options) =>
-        isDown ? Promise.reject(new Error('NATS unreachable')) : bus.publish(subject, payload, options),
-      subscribe: bus.subscribe.bind(bus),
-      deadLetter: bus.deadLetter.bind(bus),
-      isConnected: () => !isDown,
-      close: async () => {},
-    };
+    const flaky = failingWhile(bus, () => isDown);
     const relay = new OutboxRelay([Aggregate], flaky);
 
     expect(await relay.flush()).toBe(0);
@@ -100,6 +105,30 @@ describe('OutboxRelay on real MongoDB-compatible storage and real JetStream', ()
     isDown = false;
     expect(await relay.flush()).toBe(1);
     expect(await storedMessages(bus)).toEqual([`ticket:created ${id}:0`]);
+  });
+
+  it('When every delivery fails for a while (a leader election), then the log gets one warning and one line when delivering again', async () => {
+    transports = await connectIsolated(1);
+    const [bus] = transports;
+    const ids = await Promise.all([commitChange([0]), commitChange([0]), commitChange([0])]);
+    let isDown = true;
+    const flaky = failingWhile(bus, () => isDown);
+    const lines: Array<{ level: string; msg: string; fields: Record<string, unknown> }> = [];
+    const record = (level: string) => (fields: Record<string, unknown>, msg: string) => void lines.push({ level, msg, fields });
+    const logger = { warn: record('warn'), info: record('info') } as unknown as OutboxRelayOptions['logger'];
+    const relay = new OutboxRelay([Aggregate], flaky, { logger });
+
+    expect(await relay.flush()).toBe(0);
+    expect(await relay.flush()).toBe(0);
+    isDown = false;
+    expect(await relay.flush()).toBe(3);
+
+    expect(lines.map(({ level, msg }) => `${level}: ${msg}`)).toEqual([
+      'warn: outbox delivery failed; retrying until the bus takes events again',
+      'info: outbox delivering again',
+    ]);
+    expect(lines[1]?.fields).toEqual({ outageMs: expect.any(Number), failedAttempts: 6 });
+    expect((await storedMessages(bus)).length).toBe(ids.length);
   });
 
   it('When an event is committed while the relay is marking earlier ones sent, then the new one is kept and published next', async () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { JetStreamTransport, jetStreamNames } from '@ticketing/common/events';
@@ -6,8 +6,7 @@ import { stderrLog } from '@ticketing/tools/stack/log';
 import { type MongoServer, startOwnMongo } from '@ticketing/tools/stack/mongo';
 import { type NatsServer, startNats } from '@ticketing/tools/stack/nats';
 import { adminUrl, natsPasswordsFromEnv } from '@ticketing/tools/stack/nats-auth';
-import { waitFor } from '@ticketing/tools/testing/wait-for';
-import { redeliveries, streamVersionViolations, violations } from './fault/invariants';
+import { awaitConvergence, redeliveries, streamVersionViolations } from './fault/invariants';
 import { LoadGenerator } from './fault/load';
 import { startTestSystem, type TestSystem } from './system';
 
@@ -24,14 +23,6 @@ const ORDER_EXPIRATION_SECONDS = 4;
 const LISTENER_ACK_WAIT_MS = 10_000; // the Listener default
 /** Pacing between faults: the shape of the load, not a wait for a condition. */
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-const logTail = (file: string) => {
-  try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-15).join('\n');
-  } catch {
-    return '(no log)';
-  }
-};
 
 /** This file's own NATS server admits the same identities as the run's (services connect as themselves). */
 const natsPasswords = natsPasswordsFromEnv();
@@ -89,21 +80,7 @@ describe('fault suite', () => {
     await pause(3_000);
     await load.stop();
 
-    const stoppedAt = Date.now();
-    let last: string[] = [];
-    await waitFor(
-      async () => {
-        last = await violations(system.db, load.ledger, 3_000);
-        return last.length === 0;
-      },
-      { description: 'convergence', timeoutMs: 120_000, intervalMs: 500 },
-    ).catch((err: Error) => {
-      // Enough to diagnose a failure from CI output alone: what disagrees, which processes still run, their last log lines.
-      const processes = Object.entries(system.services).map(([name, p]) => `${name}: ${p.isRunning ? 'running' : 'NOT running'}`);
-      const tails = Object.keys(system.services).map((name) => `--- ${name} log ---\n${logTail(path.join(system.logDir, `${name}.log`))}`);
-      throw new Error([err.message, ...last.slice(0, 20), ...processes, ...tails].join('\n'));
-    });
-    const convergedMs = Date.now() - stoppedAt;
+    const convergedMs = await awaitConvergence(system, load.ledger);
 
     const bus = await JetStreamTransport.connect({ servers: asAdmin(nats.url), ...jetStreamNames(system.namespace) });
     try {

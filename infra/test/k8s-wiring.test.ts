@@ -18,6 +18,8 @@ import {
   readSkaffoldConfig,
   repoRoot,
   selects,
+  serviceForHost,
+  urlsOf,
   type Workload,
   workloadBehind,
   workloadRunning,
@@ -153,14 +155,12 @@ describe('Kubernetes wiring', () => {
   it("When a service's environment names a host, then that Service exists in the same profile with that port", () => {
     for (const { profile, manifests } of profiles) {
       const configMaps = ofKind<IConfigMap>(manifests, 'ConfigMap').map(({ object }) => object);
-      const services = ofKind<IService>(manifests, 'Service');
       for (const { name } of SERVICES) {
         const { container } = serviceContainer(manifests, name);
         for (const [variable, value] of providedEnv(container, configMaps)) {
           if (!/^(mongodb|nats):\/\//.test(value ?? '')) continue;
-          for (const address of new URL(value ?? '').host.split(',')) {
-            const [host, port] = address.split(':');
-            const ports = named(services, host)?.spec?.ports?.map((p) => p.port);
+          for (const { hostname: host, port } of urlsOf(value ?? '')) {
+            const ports = serviceForHost(manifests, host)?.spec?.ports?.map((p) => p.port);
             expect({ profile, service: name, variable, host, hasPort: ports?.includes(Number(port)) }).toEqual({
               profile,
               service: name,

@@ -202,11 +202,35 @@ export function selects(selector: Record<string, string> | undefined, labels: Re
   return entries.length > 0 && entries.every(([key, value]) => labels?.[key] === value);
 }
 
-/** The workload whose pods the Service named by the URL's (first) host selects. */
-export function workloadBehind(manifests: LoadedManifest[], url: string | undefined) {
-  const host = url ? new URL(url).hostname : '';
-  const service = named(ofKind<IService>(manifests, 'Service'), host);
-  return workloads(manifests).find(({ object }) => selects(service?.spec?.selector, object.spec?.template.metadata?.labels))?.object;
+/** Each address of a server list as clients take it (`nats://a:4222,nats://b:4222`). */
+export function urlsOf(list: string): URL[] {
+  return list.split(',').map((url) => new URL(url.trim()));
+}
+
+/**
+ * The Service a host name reaches: a Service by its own name, or `<pod>.<headless Service>` for a pod that the
+ * StatefulSet governed by that Service has (`nats-2.nats-headless` only with 3 replicas or more).
+ */
+export function serviceForHost(manifests: LoadedManifest[], hostname: string): IService | undefined {
+  const [first, second, ...rest] = hostname.split('.');
+  const services = ofKind<IService>(manifests, 'Service');
+  if (second === undefined) return named(services, first);
+  if (rest.length > 0) return undefined;
+  const headless = named(services, second);
+  if (headless?.spec?.clusterIP !== 'None') return undefined;
+  const owner = ofKind<IStatefulSet>(manifests, 'StatefulSet').find(({ object }) => object.spec?.serviceName === second)?.object;
+  const ordinal = first.startsWith(`${owner?.metadata?.name}-`) ? Number(first.slice(`${owner?.metadata?.name}-`.length)) : Number.NaN;
+  return owner && Number.isInteger(ordinal) && ordinal >= 0 && ordinal < replicasOf(owner) ? headless : undefined;
+}
+
+/** The workload whose pods every host of the URL list reaches (undefined when they reach different ones, or none). */
+export function workloadBehind(manifests: LoadedManifest[], urls: string | undefined) {
+  if (!urls) return undefined;
+  const behind = urlsOf(urls).map(({ hostname }) => {
+    const service = serviceForHost(manifests, hostname);
+    return workloads(manifests).find(({ object }) => selects(service?.spec?.selector, object.spec?.template.metadata?.labels))?.object;
+  });
+  return behind.every((workload) => workload === behind[0]) ? behind[0] : undefined;
 }
 
 /**

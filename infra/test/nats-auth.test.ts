@@ -31,6 +31,18 @@ import { type ConfMap, type ConfValue, parseNatsConf, renderNatsConf, VariableRe
 /** The command every service image holds (common's bin), run by the JetStream provisioning Job. */
 const PROVISION_COMMAND = ['node', '/app/common/dist/bin/provision-event-bus.js'];
 
+/** What the JetStream servers' config holds besides the logins: the official chart's settings for a cluster. */
+const JETSTREAM_SERVER_SETTINGS = [
+  'server_name',
+  'port',
+  'http_port',
+  'pid_file',
+  'lame_duck_grace_period',
+  'lame_duck_duration',
+  'jetstream',
+  'cluster',
+];
+
 /** Passwords of the form infra/k8s/README.md creates: a letter, then hex; `12e4` is the start a number could take. */
 const examplePassword = (i: number) => `p12e4${i}${'0123456789abcdef'.repeat(3)}`;
 
@@ -207,6 +219,15 @@ const provisioningJobs = (manifests: LoadedManifest[]) =>
     containersOf(object).some((c) => [...(c.command ?? []), ...(c.args ?? [])].some((arg) => arg.includes('provision-event-bus'))),
   );
 
+/** What the pod sets from its own fields, as the first pod would get it: its name (`server_name: $POD_NAME`). */
+function podFieldEnv(bus: DeployedBus): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const { name, valueFrom } of bus.container.env ?? []) {
+    if (valueFrom?.fieldRef?.fieldPath === 'metadata.name') env[name] = `${bus.server.metadata?.name}-0`;
+  }
+  return env;
+}
+
 /** Runs the pinned nats-server on a config: `-t` parses it (variables resolved from `env`) without serving. */
 async function natsServerAccepts(configText: string, env: Record<string, string>) {
   const binary = await ensureServer(NATS_SERVER, silentLog);
@@ -293,9 +314,10 @@ describe('NATS identities and permissions', () => {
     }
   });
 
-  it('When the server reads its config, then nothing but the logins, the streaming login and TLS is in it: no accounts, no anonymous user', () => {
+  it("When the server reads its config, then nothing but the logins, the streaming login, TLS and the JetStream cluster's own settings is in it: no accounts, no anonymous user", () => {
     for (const bus of buses) {
-      const allowed = bus.transport === 'stan' ? ['authorization', 'streaming', 'tls'] : ['authorization', 'tls'];
+      const allowed =
+        bus.transport === 'stan' ? ['authorization', 'streaming', 'tls'] : ['authorization', 'tls', ...JETSTREAM_SERVER_SETTINGS];
       expect({ profile: bus.profile, extra: Object.keys(bus.config).filter((key) => !allowed.includes(key)) }).toEqual({
         profile: bus.profile,
         extra: [],
@@ -445,7 +467,10 @@ describe('NATS identities and permissions', () => {
 
   it("When the pinned NATS servers start with each profile's config and the pod's variables, then they accept it and the streaming layer logs in", async () => {
     for (const bus of buses) {
-      const env = Object.fromEntries([...bus.secretEnv.keys()].map((variable, i) => [variable, examplePassword(i)]));
+      const env = {
+        ...podFieldEnv(bus),
+        ...Object.fromEntries([...bus.secretEnv.keys()].map((variable, i) => [variable, examplePassword(i)])),
+      };
       if (bus.transport === 'jetstream') {
         expect({ profile: bus.profile, ...(await natsServerAccepts(bus.configText, env)) }).toEqual({
           profile: bus.profile,
@@ -542,7 +567,10 @@ describe('NATS identities and permissions', () => {
     });
 
     it('When a password variable holds a value starting with digits such as 12e4…, then nats-server misreads it as a number and refuses to start', async () => {
-      const env = Object.fromEntries([...jetstream.secretEnv.keys()].map((variable, i) => [variable, examplePassword(i).slice(1)]));
+      const env = {
+        ...podFieldEnv(jetstream),
+        ...Object.fromEntries([...jetstream.secretEnv.keys()].map((variable, i) => [variable, examplePassword(i).slice(1)])),
+      };
       expect(await natsServerAccepts(jetstream.configText, env)).toEqual({
         accepted: false,
         output: expect.stringMatching(/nats-server: /),

@@ -19,6 +19,8 @@ import {
   providedEnv,
   replicasOf,
   selects,
+  serviceForHost,
+  urlsOf,
   type Workload,
   workloadBehind,
   workloadRunning,
@@ -198,10 +200,15 @@ function behindService(manifests: LoadedManifest[], serviceName: string, port: n
   return workload && containerPort !== undefined ? { workload, port: containerPort } : undefined;
 }
 
-function behindUrl(manifests: LoadedManifest[], url: string | undefined) {
-  if (!url) return undefined;
-  const { hostname, port } = new URL(url);
-  return behindService(manifests, hostname, Number(port));
+/** The workload and port every address of a URL list reaches (a bus is given each of its servers). */
+function behindUrl(manifests: LoadedManifest[], urls: string | undefined) {
+  if (!urls) return undefined;
+  const targets = urlsOf(urls).map(({ hostname, port }) => {
+    const service = serviceForHost(manifests, hostname);
+    return service?.metadata?.name ? behindService(manifests, service.metadata.name, Number(port)) : undefined;
+  });
+  const [first] = targets;
+  return targets.every((t) => t && first && t.workload === first.workload && t.port === first.port) ? first : undefined;
 }
 
 /** The route port of a NATS server started with `-cluster`/`--cluster <url>`, or a container port named cluster. */
@@ -316,7 +323,8 @@ describe('NetworkPolicies', () => {
       'auth',
       'auth-mongo',
       'event-bus-provision',
-      'nats',
+      'nats-0',
+      'nats-1',
       'orders',
       'orders-mongo',
       'payments',
@@ -332,19 +340,27 @@ describe('NetworkPolicies', () => {
       [
         ...dns,
         'auth -> auth-mongo 27017/TCP',
-        'auth -> nats 4222/TCP',
-        'event-bus-provision -> nats 4222/TCP',
+        'auth -> nats-0 4222/TCP',
+        'auth -> nats-1 4222/TCP',
+        'event-bus-provision -> nats-0 4222/TCP',
+        'event-bus-provision -> nats-1 4222/TCP',
         'ingress-nginx/controller -> auth 3000/TCP',
+        // The cluster's routes (the check models two pods of the three).
+        'nats-0 -> nats-1 6222/TCP',
+        'nats-1 -> nats-0 6222/TCP',
         'ingress-nginx/controller -> orders 3000/TCP',
         'ingress-nginx/controller -> payments 3000/TCP',
         'ingress-nginx/controller -> tickets 3000/TCP',
-        'orders -> nats 4222/TCP',
+        'orders -> nats-0 4222/TCP',
+        'orders -> nats-1 4222/TCP',
         'orders -> orders-mongo 27017/TCP',
         'payments -> internet 2600:1f14::1 443/TCP',
         'payments -> internet 54.187.174.169 443/TCP',
-        'payments -> nats 4222/TCP',
+        'payments -> nats-0 4222/TCP',
+        'payments -> nats-1 4222/TCP',
         'payments -> payments-mongo 27017/TCP',
-        'tickets -> nats 4222/TCP',
+        'tickets -> nats-0 4222/TCP',
+        'tickets -> nats-1 4222/TCP',
         'tickets -> tickets-mongo 27017/TCP',
       ].sort(),
     );
@@ -493,7 +509,7 @@ describe('NetworkPolicies', () => {
         broken((policies) => policies.filter((p) => !['default-deny', 'allow-dns'].includes(p.metadata?.name ?? ''))),
       );
       expect(withoutEither.unexpected).toEqual(
-        expect.arrayContaining(['auth-mongo -> internet 54.187.174.169 443/TCP', 'nats -> cloud metadata 169.254.169.254 80/TCP']),
+        expect.arrayContaining(['auth-mongo -> internet 54.187.174.169 443/TCP', 'orders-mongo -> cloud metadata 169.254.169.254 80/TCP']),
       );
     });
 
@@ -517,7 +533,7 @@ describe('NetworkPolicies', () => {
           return policies;
         }),
       );
-      expect(unexpected).toEqual(expect.arrayContaining([`${NAMESPACE}/debug -> nats 4222/TCP`, 'auth-mongo -> nats 4222/TCP']));
+      expect(unexpected).toEqual(expect.arrayContaining([`${NAMESPACE}/debug -> nats-0 4222/TCP`, 'auth-mongo -> nats-1 4222/TCP']));
     });
 
     it('When the provisioning job loses its way to NATS, then the blocked connection is reported', () => {
@@ -528,7 +544,7 @@ describe('NetworkPolicies', () => {
           return policies;
         }),
       );
-      expect(blocked).toEqual(['event-bus-provision -> nats 4222/TCP']);
+      expect(blocked).toEqual(['event-bus-provision -> nats-0 4222/TCP', 'event-bus-provision -> nats-1 4222/TCP']);
     });
 
     it('When the monitor port is opened to another namespace, then it is reported', () => {
@@ -536,7 +552,7 @@ describe('NetworkPolicies', () => {
         policy(policies, 'nats').ingress?.push({ from: [{ namespaceSelector: {} }], ports: [{ protocol: 'TCP', port: 8222 }] });
         return policies;
       });
-      expect(differences(deployed).unexpected).toContain('monitoring/prometheus -> nats 8222/TCP');
+      expect(differences(deployed).unexpected).toContain('monitoring/prometheus -> nats-0 8222/TCP');
     });
 
     it('When DNS or the route to Stripe is dropped, then the blocked connections are reported', () => {

@@ -22,6 +22,10 @@ async function main(): Promise<void> {
   if (!sessionPrivateKey) say('JWT_PRIVATE_KEY not set: generated a session key pair for this run (sessions end when you stop)');
   const transport = process.env.EVENT_TRANSPORT ?? 'jetstream';
   if (transport !== 'jetstream' && transport !== 'stan') throw new Error(`EVENT_TRANSPORT must be jetstream or stan, got "${transport}"`);
+  // NATS_CLUSTER_SIZE=3: JetStream on three routed servers, streams replicated (JetStream only).
+  const natsClusterSize = env.integer('NATS_CLUSTER_SIZE', { default: 1, min: 1, max: 5 });
+  if (natsClusterSize > 1 && transport !== 'jetstream')
+    throw new Error('NATS_CLUSTER_SIZE applies to JetStream only (EVENT_TRANSPORT=jetstream)');
 
   let stack: Stack | undefined;
   let system: RunningSystem | undefined;
@@ -38,15 +42,22 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stopAll(0));
 
   try {
-    stack = await startStack(stderrLog, { jetstream: transport === 'jetstream', stan: transport === 'stan' });
+    stack = await startStack(stderrLog, { jetstream: transport === 'jetstream', stan: transport === 'stan', natsClusterSize });
     say(`servers: ${stack.describe()}`);
     say(`servers' data and logs (stripe-mock.log among them): ${stack.dir}`);
+    for (const member of stack.natsCluster?.members ?? []) {
+      say(
+        `NATS ${member.name}: ${member.url}, pid ${member.process.pid} (kill it to see the cluster carry on; monitor ${member.monitorUrl})`,
+      );
+    }
     system = await startSystem({
       transport,
       natsUrl: transport === 'stan' ? stack.env.STAN_URL : stack.env.NATS_URL,
       clusterId: stack.env.STAN_CLUSTER_ID,
       mongoUrl: stack.env.MONGO_URL,
       natsPasswords: stack.natsPasswords,
+      // min(3, cluster size) unless EVENTS_REPLICAS says otherwise.
+      streamReplicas: env.integer('EVENTS_REPLICAS', { default: stack.natsCluster?.replicas ?? 1, min: 1, max: natsClusterSize }),
       ...(sessionPrivateKey ? { sessionKeys: sessionKeysFrom(sessionPrivateKey, env.optionalPem('JWT_PUBLIC_KEYS')) } : {}),
       gatewayPort,
       // Loopback unless asked: GATEWAY_HOST=0.0.0.0 npm start serves other machines too.

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import path from 'node:path';
-import { natsEndpoint, provisionEventBus } from '@ticketing/common/events';
+import { natsEndpoint, provisionEventBus, STREAM_LIMITS } from '@ticketing/common/events';
 import { createGateway, type GatewayRoute } from './gateway';
 import { ManagedProcess } from './stack/managed-process';
 import { databaseUrl } from './stack/mongo';
@@ -30,6 +30,8 @@ export interface SystemOptions {
   natsUrl: string;
   /** Each NATS identity's password (the stack's): each service connects as its own identity; none without auth. */
   natsPasswords?: NatsPasswords;
+  /** Copies of each JetStream stream (a cluster's `replicas`); default 1. */
+  streamReplicas?: number;
   /** Server URL; each service gets its own database on it. */
   mongoUrl: string;
   /** The ES256 key pair of sessions: auth gets the private key, the others the public one; default a new pair. */
@@ -97,6 +99,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       clientName: 'provision',
       clusterId: options.clusterId ?? 'ticketing',
       namespace: options.namespace,
+      limits: { ...STREAM_LIMITS, replicas: options.streamReplicas ?? STREAM_LIMITS.replicas },
     });
     for (const { name, prefix } of present) {
       const port = await freePort();

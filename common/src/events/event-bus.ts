@@ -53,7 +53,8 @@ const MB = 1024 * 1024;
 
 /**
  * `EVENTS_MAX_AGE_DAYS` (default 30), `EVENTS_MAX_MB` (512), `DEAD_LETTERS_MAX_AGE_DAYS` (14),
- * `DEAD_LETTERS_MAX_MB` (64): the JetStream streams' bounds (see `STREAM_LIMITS`).
+ * `DEAD_LETTERS_MAX_MB` (64), `EVENTS_REPLICAS` (1; 3 on a 3-node cluster): the JetStream streams' bounds and
+ * copies (see `STREAM_LIMITS`).
  */
 function streamLimitsFromEnv(env: EnvReader): StreamLimits {
   const days = (name: string, defaultMs: number) => env.integer(name, { default: Math.round(defaultMs / DAY_MS), min: 1 }) * DAY_MS;
@@ -64,6 +65,7 @@ function streamLimitsFromEnv(env: EnvReader): StreamLimits {
     eventsMaxBytes: mb('EVENTS_MAX_MB', STREAM_LIMITS.eventsMaxBytes),
     deadLettersMaxAgeMs: days('DEAD_LETTERS_MAX_AGE_DAYS', STREAM_LIMITS.deadLettersMaxAgeMs),
     deadLettersMaxBytes: mb('DEAD_LETTERS_MAX_MB', STREAM_LIMITS.deadLettersMaxBytes),
+    replicas: env.integer('EVENTS_REPLICAS', { default: STREAM_LIMITS.replicas ?? 1, min: 1, max: 5 }),
   };
 }
 

@@ -216,6 +216,8 @@ export class OutboxRelay implements OutboxHandOff {
   private inFlight = 0;
   /** Publishes or mark-sents that failed since the count was last reset (the final flush checks it). */
   private failures = 0;
+  /** While deliveries fail (the bus away, a stream electing its leader): since when, and how many failed. */
+  private outage?: { since: number; failed: number };
 
   constructor(
     private readonly models: OutboxModel[],
@@ -365,12 +367,38 @@ export class OutboxRelay implements OutboxHandOff {
       .finally(() => {
         this.inFlight -= count;
       });
-    return delivery.catch((err: unknown) => {
-      this.failures++;
-      this.options.logger?.warn({ err, aggregate: key }, 'outbox delivery failed; will retry');
-      if (!this.isStopped) this.retries.set(key, { model, id });
-      return 0;
-    });
+    return delivery.then(
+      (published) => {
+        if (published > 0) this.endOutage();
+        return published;
+      },
+      (err: unknown) => {
+        this.failures++;
+        this.noteFailure(err, key);
+        if (!this.isStopped) this.retries.set(key, { model, id });
+        return 0;
+      },
+    );
+  }
+
+  /**
+   * One warning when deliveries start failing, one line when they work again: while a server restarts or a
+   * stream elects a new leader every delivery fails for seconds, and a warning each would flood the log.
+   */
+  private noteFailure(err: unknown, aggregate: string): void {
+    if (this.outage) {
+      this.outage.failed++;
+      return;
+    }
+    this.outage = { since: Date.now(), failed: 1 };
+    this.options.logger?.warn({ err, aggregate }, 'outbox delivery failed; retrying until the bus takes events again');
+  }
+
+  private endOutage(): void {
+    if (!this.outage) return;
+    const { since, failed } = this.outage;
+    this.outage = undefined;
+    this.options.logger?.info({ outageMs: Date.now() - since, failedAttempts: failed }, 'outbox delivering again');
   }
 
   private async deliver(model: OutboxModel, id: Types.ObjectId, handed: readonly PendingEvent[] | undefined): Promise<number> {

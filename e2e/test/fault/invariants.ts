@@ -1,5 +1,9 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { JetStreamTransport } from '@ticketing/common/events';
+import { waitFor } from '@ticketing/tools/testing/wait-for';
 import type { Connection } from 'mongoose';
+import type { TestSystem } from '../system';
 import type { Ledger } from './load';
 
 interface TicketDoc {
@@ -184,4 +188,34 @@ export async function redeliveries(bus: JetStreamTransport): Promise<number> {
     total += Math.max(0, consumer.delivered.consumer_seq - unique);
   }
   return total;
+}
+
+/**
+ * Waits (up to 2 minutes) until `violations` finds nothing and returns how long that took. When it does not
+ * converge, the error holds enough to diagnose it from CI output alone: what disagrees, which processes still
+ * run, and their last log lines.
+ */
+export async function awaitConvergence(system: TestSystem, ledger: Ledger): Promise<number> {
+  const startedAt = Date.now();
+  let last: string[] = [];
+  await waitFor(
+    async () => {
+      last = await violations(system.db, ledger, 3_000);
+      return last.length === 0;
+    },
+    { description: 'convergence', timeoutMs: 120_000, intervalMs: 500 },
+  ).catch((err: Error) => {
+    const processes = Object.entries(system.services).map(([name, p]) => `${name}: ${p.isRunning ? 'running' : 'NOT running'}`);
+    const tails = Object.keys(system.services).map((name) => `--- ${name} log ---\n${logTail(path.join(system.logDir, `${name}.log`))}`);
+    throw new Error([err.message, ...last.slice(0, 20), ...processes, ...tails].join('\n'));
+  });
+  return Date.now() - startedAt;
+}
+
+function logTail(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-15).join('\n');
+  } catch {
+    return '(no log)';
+  }
 }

@@ -1,9 +1,11 @@
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { natsAuthorization } from '@ticketing/common/events';
 import { NATS_SERVER } from './install';
 import type { StackLog } from './log';
 import { type MonitoredServer, startMonitoredServer } from './monitored-server';
 import { type NatsPasswords, writeNatsConfig } from './nats-auth';
+import { freePort } from './ports';
 
 export type NatsServer = MonitoredServer;
 
@@ -18,4 +20,55 @@ export function startNats(dir: string, log: StackLog, passwords?: NatsPasswords)
     args: ['-js', '-sd', path.join(dir, 'jetstream'), '-n', 'ticketing-local', ...(passwords ? ['-c', config] : [])],
     readyPath: '/healthz?js-enabled-only=true',
   });
+}
+
+/** A JetStream cluster on loopback: `url` lists every member (clients fail over among them). */
+export interface NatsCluster {
+  url: string;
+  /** In the order of their names, `ticketing-local-1` … (the name JetStream reports, e.g. as a stream's leader). */
+  members: Array<NatsServer & { name: string }>;
+  /** Copies of each stream: min(3, size). */
+  replicas: number;
+}
+
+/**
+ * `size` nats-servers routed into one JetStream cluster (`ticketing-local`), each with its own file store in
+ * `dir/nats-<n>`, all admitting the same identities. Resolves once the cluster has elected its JetStream
+ * meta leader, so streams can be created at once.
+ */
+export async function startNatsCluster(dir: string, log: StackLog, size: number, passwords?: NatsPasswords): Promise<NatsCluster> {
+  const routePorts = await Promise.all(Array.from({ length: size }, () => freePort()));
+  const routes = routePorts.map((port) => `nats://127.0.0.1:${port}`).join(',');
+  const config = path.join(dir, 'nats-server.conf');
+  if (passwords) writeNatsConfig(config, natsAuthorization(passwords, { kind: 'jetstream' }));
+  const members = await Promise.all(
+    routePorts.map((routePort, i) => {
+      const memberDir = path.join(dir, `nats-${i + 1}`);
+      mkdirSync(memberDir, { recursive: true });
+      const name = `ticketing-local-${i + 1}`;
+      return startMonitoredServer(NATS_SERVER, memberDir, log, {
+        args: [
+          ...['-js', '-sd', path.join(memberDir, 'jetstream'), '-n', name],
+          ...['--cluster_name', 'ticketing-local', '--cluster', `nats://127.0.0.1:${routePort}`, '--routes', routes],
+          ...(passwords ? ['-c', config] : []),
+        ],
+        readyPath: '/healthz?js-enabled-only=true',
+      }).then((server) => ({ ...server, name }));
+    }),
+  );
+  const cluster = { url: members.map((m) => m.url).join(','), members, replicas: Math.min(3, size) };
+  await waitForMetaLeader(cluster);
+  return cluster;
+}
+
+async function waitForMetaLeader(cluster: NatsCluster, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const jsz = (await fetch(`${cluster.members[0]?.monitorUrl}/jsz`)
+      .then((r) => r.json())
+      .catch(() => undefined)) as { meta_cluster?: { leader?: string } } | undefined;
+    if (jsz?.meta_cluster?.leader) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`the NATS cluster elected no JetStream leader within ${timeoutMs / 1000} s`);
 }

@@ -27,7 +27,7 @@ import { inboxPrefixOf, natsEndpoint } from './nats-endpoint';
 import { natsSignals } from './signals';
 import { SubjectMapping } from './subject-mapping';
 
-type StreamBounds = { duplicate_window: number; max_age: number; max_bytes: number; max_msg_size: number };
+type StreamBounds = { duplicate_window: number; max_age: number; max_bytes: number; max_msg_size: number; num_replicas: number };
 
 /** JetStream durations are nanoseconds. */
 const nanos = (ms: number): number => ms * 1_000_000;
@@ -71,6 +71,8 @@ export interface StreamLimits {
   eventMaxBytes: number;
   deadLettersMaxAgeMs: number;
   deadLettersMaxBytes: number;
+  /** Copies of each stream (and its consumers) in a JetStream cluster, at most the cluster's size; default 1. */
+  replicas?: number;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -81,6 +83,7 @@ export const STREAM_LIMITS: StreamLimits = {
   eventMaxBytes: 64 * 1024,
   deadLettersMaxAgeMs: 14 * DAY_MS,
   deadLettersMaxBytes: 64 * 1024 ** 2,
+  replicas: 1,
 };
 
 /** Durable consumer names allow only a safe character set; `orders-service` + `ticket:created` → `orders-service__ticket_created`. */
@@ -99,6 +102,14 @@ const encoder = new TextEncoder();
  * the listener at about half of raw consume throughput), small enough that a stopping replica hands few back.
  */
 const PULL_BATCH = 128;
+
+/**
+ * How long one pull request waits on the server (the client's heartbeats are every half of it). In a cluster,
+ * a pull request lives on the consumer's leader: when that server dies, the client notices only after two
+ * missed heartbeats and then pulls from the new leader. The client's default of 30 s stalled the consumer
+ * for about that long after each leader loss; 5 s costs an idle consumer one request every 5 s.
+ */
+const PULL_EXPIRES_MS = 5_000;
 
 export class JetStreamTransport implements EventTransport {
   readonly kind = 'jetstream' as const;
@@ -150,6 +161,15 @@ export class JetStreamTransport implements EventTransport {
       ...(options.inboxPrefix || user ? { inboxPrefix: options.inboxPrefix ?? inboxPrefixOf(user ?? '') } : {}),
       maxReconnectAttempts: -1,
       reconnectTimeWait: 500,
+      // A server that stops answering without closing the connection (frozen, or cut off by the network) is
+      // given up once three pings 3 s apart went unanswered, 9–12 s, and the client moves to another server of
+      // the cluster. With the client's default (2 minutes apart) a service stalled for 6 minutes or more.
+      pingInterval: 3_000,
+      maxPingOut: 2,
+      // How long one connection attempt may take. A frozen server still accepts the TCP connection (the kernel
+      // does) but never says hello: with the client's default (20 s) a reconnect that tried it first waited
+      // that long before trying a live one.
+      timeout: 3_000,
       // Otherwise every request (each JetStream publish is one) captures a stack trace up front, in case it
       // fails: 2–3 % of a busy service's CPU. A failed publish is retried by the relay and logged with its cause.
       noAsyncTraces: true,
@@ -167,11 +187,13 @@ export class JetStreamTransport implements EventTransport {
         max_age: nanos(limits.eventsMaxAgeMs),
         max_bytes: limits.eventsMaxBytes,
         max_msg_size: limits.eventMaxBytes,
+        num_replicas: limits.replicas ?? 1,
       });
       await transport.ensureStream(transport.deadLetterStreamName, transport.deadLetterSubjects.wildcard, {
         duplicate_window,
         max_age: nanos(limits.deadLettersMaxAgeMs),
         max_bytes: limits.deadLettersMaxBytes,
+        num_replicas: limits.replicas ?? 1,
         // A dead letter keeps at most 16 KiB of its payload (`DEAD_LETTER_PAYLOAD_BYTES`) plus its metadata.
         max_msg_size: 64 * 1024,
       });
@@ -252,6 +274,7 @@ export class JetStreamTransport implements EventTransport {
     const consume = async () => {
       const consumed = await (await this.client.consumers.get(this.streamName, durable)).consume({
         max_messages: Math.max(PULL_BATCH, concurrency),
+        expires: PULL_EXPIRES_MS,
       });
       // If the consumer disappears (deleted, or lost with the server's store), the client would keep pulling
       // from nothing; end the iterator instead so the loop below recreates it.
