@@ -3,6 +3,8 @@
  * `Publisher` and `Listener` base classes, the `EventTransport` interface and its two implementations over
  * NATS JetStream and NATS Streaming. Needs @nats-io/jetstream, @nats-io/transport-node and node-nats-streaming.
  */
+
+export { asyncApiDocument } from './events/asyncapi';
 export { EventValidationError, encodeEvent } from './events/codec';
 export { connectEventBus, type EventBusConfig, eventBusConfigFromEnv, jetStreamNames, provisionEventBus } from './events/event-bus';
 export { DEAD_LETTER_PAYLOAD_BYTES, Listener, type MessageContext } from './events/listener';

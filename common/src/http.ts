@@ -3,6 +3,16 @@
  * validation, the error handler, health and metrics, logging, configuration, the request trace and the
  * process lifecycle (start, graceful shutdown). Needs express; not mongoose or NATS.
  */
+export {
+  type ApiResponse,
+  type ApiRoute,
+  errorResponse,
+  errorsSchema,
+  type HttpMethod,
+  healthRoutes,
+  idParams,
+  UNAUTHORIZED,
+} from './api-contract';
 export { ConfigError, type EnvReader, envReader } from './config/env';
 export { createLogger, type Logger } from './logger';
 export { ServiceMetrics } from './metrics';

@@ -2,6 +2,7 @@
 export interface Reply<T = unknown> {
   status: number;
   body: T;
+  headers: Headers;
 }
 
 export class Client {
@@ -28,7 +29,7 @@ export class Client {
     const setCookie = res.headers.get('set-cookie');
     if (setCookie) this.cookie = setCookie.split(';')[0];
     const text = await res.text();
-    return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
+    return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T, headers: res.headers };
   }
 
   get<T = Record<string, unknown>>(path: string) {

@@ -48,7 +48,10 @@ function matches(path: string, prefix: string): boolean {
  * in both directions, HTTP/1.0 connections closed after their response, and X-Forwarded-* set from the
  * connection (not appended to what a client claims).
  */
-export function createGateway(routes: GatewayRoute[]): http.Server {
+export function createGateway(
+  routes: GatewayRoute[],
+  options: { apiDocs?: (req: IncomingMessage, res: ServerResponse) => boolean } = {},
+): http.Server {
   // Idle upstream connections are dropped after 4 s, before the services' own 5 s keep-alive timeout closes
   // them: otherwise a request can be sent on a connection the service is closing at that moment (a 502). Node's
   // agent would read the service's `Keep-Alive: timeout=5` hint, but that header is hop-by-hop and removed below.
@@ -70,6 +73,7 @@ export function createGateway(routes: GatewayRoute[]): http.Server {
 
   return http.createServer((req: IncomingMessage, res: ServerResponse) => {
     const url = req.url ?? '/';
+    if (options.apiDocs?.(req, res)) return;
     const route = routes.find((r) => matches(url, r.prefix));
     if (!route) return sendError(res, 404, 'Route not found');
     if (req.httpVersion === '1.0') {

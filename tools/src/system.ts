@@ -4,7 +4,9 @@ import { existsSync, mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import path from 'node:path';
 import { natsEndpoint, provisionEventBus, STREAM_LIMITS } from '@ticketing/common/events';
+import { apiDocsHandler } from './api-docs';
 import { createGateway, type GatewayRoute } from './gateway';
+import { openApiDocument } from './openapi';
 import { ManagedProcess } from './stack/managed-process';
 import { databaseUrl } from './stack/mongo';
 import { type NatsPasswords, serviceNatsEnv } from './stack/nats-auth';
@@ -132,7 +134,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       await service.start();
       routes.push({ prefix, port });
     }
-    const server = createGateway(routes);
+    const server = createGateway(routes, { apiDocs: apiDocsHandler(openApiDocument()) });
     gateway = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

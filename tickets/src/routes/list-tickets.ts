@@ -1,22 +1,9 @@
-import { isObjectId, validate } from '@ticketing/common/http';
+import { validate } from '@ticketing/common/http';
 import { isFerretDb } from '@ticketing/common/mongo';
 import { Router } from 'express';
 import { Types } from 'mongoose';
-import { z } from 'zod';
+import { pageSchema } from '../api';
 import { Ticket, ticketView } from '../models/ticket';
-
-export const DEFAULT_PAGE = 50;
-export const MAX_PAGE = 200;
-
-const pageSchema = z.object({
-  limit: z.coerce
-    .number({ error: 'Limit must be a number' })
-    .int('Limit must be a whole number')
-    .min(1, 'Limit must be at least 1')
-    .max(MAX_PAGE, `Limit must be at most ${MAX_PAGE}`)
-    .default(DEFAULT_PAGE),
-  cursor: z.string({ error: 'Cursor must be a string' }).refine(isObjectId, 'Cursor must be a ticket id from a previous page').optional(),
-});
 
 /**
  * Tickets still for sale (those no order holds), newest first, a page at a time:
