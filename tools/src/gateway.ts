@@ -50,7 +50,12 @@ function matches(path: string, prefix: string): boolean {
  */
 export function createGateway(
   routes: GatewayRoute[],
-  options: { apiDocs?: (req: IncomingMessage, res: ServerResponse) => boolean } = {},
+  options: {
+    /** Answers /api/docs (the OpenAPI document and its page); returns false for other paths. */
+    apiDocs?: (req: IncomingMessage, res: ServerResponse) => boolean;
+    /** Serves the web client at every path outside /api. */
+    webClient?: (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
+  } = {},
 ): http.Server {
   // Idle upstream connections are dropped after 4 s, before the services' own 5 s keep-alive timeout closes
   // them: otherwise a request can be sent on a connection the service is closing at that moment (a 502). Node's
@@ -75,6 +80,9 @@ export function createGateway(
     const url = req.url ?? '/';
     if (options.apiDocs?.(req, res)) return;
     const route = routes.find((r) => matches(url, r.prefix));
+    if (!route && options.webClient && !matches(url, '/api')) {
+      return options.webClient(req, res, () => sendError(res, 404, 'Route not found'));
+    }
     if (!route) return sendError(res, 404, 'Route not found');
     if (req.httpVersion === '1.0') {
       // An HTTP/1.0 client reads the body until the connection closes: close it after the response.

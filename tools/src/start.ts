@@ -70,6 +70,7 @@ async function main(): Promise<void> {
       say(`${name}: ${system.urls[name]} (metrics at /metrics), pid ${system.services[name].pid}, database ${system.databases[name]}`);
     }
     say(`gateway on ${system.gatewayUrl}: ${SERVICES.map((s) => s.prefix).join(', ')}`);
+    say(`web client: ${system.gatewayUrl}/  ·  API docs: ${system.gatewayUrl}/api/docs (OpenAPI: /api/docs/openapi.json)`);
     say('ready. Ctrl-C stops everything.');
   } catch (err) {
     say(`could not start: ${err instanceof Error ? err.message : String(err)}`);

@@ -13,6 +13,7 @@ import { type NatsPasswords, serviceNatsEnv } from './stack/nats-auth';
 import { repoRoot } from './stack/paths';
 import { freePort } from './stack/ports';
 import { newSessionKeys, type SessionKeys } from './testing/session';
+import { webClientHandler } from './web-client';
 
 export type ServiceName = 'auth' | 'tickets' | 'orders' | 'payments';
 
@@ -134,7 +135,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       await service.start();
       routes.push({ prefix, port });
     }
-    const server = createGateway(routes, { apiDocs: apiDocsHandler(openApiDocument()) });
+    const server = createGateway(routes, { apiDocs: apiDocsHandler(openApiDocument()), webClient: webClientHandler() });
     gateway = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -1,0 +1,52 @@
+import { type FormEvent, useState } from 'react';
+import { useNavigate } from 'react-router';
+import { api, NO_ERRORS, type ShownErrors, shownErrors, unreachable } from '../api/client';
+import { Field, GeneralErrors } from '../components';
+import { useSession } from '../session';
+
+/** Sign up or sign in: the same two fields; the server's messages next to them. */
+export function AuthPage({ mode }: { mode: 'signup' | 'signin' }) {
+  const [errors, setErrors] = useState<ShownErrors>(NO_ERRORS);
+  const [isBusy, setBusy] = useState(false);
+  const { refresh } = useSession();
+  const navigate = useNavigate();
+  const title = mode === 'signup' ? 'Sign up' : 'Sign in';
+
+  const submit = async (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    const body = { email: String(form.get('email') ?? ''), password: String(form.get('password') ?? '') };
+    setBusy(true);
+    try {
+      const { error } = mode === 'signup' ? await api.POST('/api/users/signup', { body }) : await api.POST('/api/users/signin', { body });
+      if (error) return setErrors(shownErrors(error));
+      await refresh();
+      navigate('/');
+    } catch {
+      setErrors(unreachable());
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <section>
+      <h1>{title}</h1>
+      <form onSubmit={(e) => void submit(e)} noValidate>
+        <GeneralErrors errors={errors} />
+        <Field label="Email" name="email" type="email" autoComplete="email" errors={errors} required />
+        <Field
+          label="Password"
+          name="password"
+          type="password"
+          autoComplete={mode === 'signup' ? 'new-password' : 'current-password'}
+          errors={errors}
+          required
+        />
+        <button type="submit" disabled={isBusy}>
+          {title}
+        </button>
+      </form>
+    </section>
+  );
+}

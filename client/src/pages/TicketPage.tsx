@@ -1,0 +1,51 @@
+import { useEffect, useState } from 'react';
+import { useNavigate, useParams } from 'react-router';
+import { api, NO_ERRORS, type ShownErrors, shownErrors, type Ticket, unreachable } from '../api/client';
+import { formatPrice, GeneralErrors } from '../components';
+import { useSession } from '../session';
+
+/** One ticket, with Purchase for a signed-in buyer. */
+export function TicketPage() {
+  const { id = '' } = useParams();
+  const { user } = useSession();
+  const navigate = useNavigate();
+  const [ticket, setTicket] = useState<Ticket | undefined>(undefined);
+  const [errors, setErrors] = useState<ShownErrors>(NO_ERRORS);
+
+  useEffect(() => {
+    api
+      .GET('/api/tickets/{id}', { params: { path: { id } } })
+      .then(({ data, error }) => (error ? setErrors(shownErrors(error)) : setTicket(data)))
+      .catch(() => setErrors(unreachable()));
+  }, [id]);
+
+  const purchase = async () => {
+    try {
+      const { data, error } = await api.POST('/api/orders', { body: { ticketId: id } });
+      if (error) return setErrors(shownErrors(error));
+      navigate(`/orders/${data.id}`);
+    } catch {
+      setErrors(unreachable());
+    }
+  };
+
+  return (
+    <section>
+      <h1>{ticket?.title ?? 'Ticket'}</h1>
+      <GeneralErrors errors={{ general: [...errors.general, ...Object.values(errors.byField)], byField: {} }} />
+      {ticket && (
+        <>
+          <p>Price: {formatPrice(ticket.price)}</p>
+          {ticket.orderId && <p>Reserved by an order.</p>}
+          {user && user.id !== ticket.userId && !ticket.orderId && (
+            <button type="button" onClick={() => void purchase()}>
+              Purchase
+            </button>
+          )}
+          {user === null && <p>Sign in to buy it.</p>}
+          {user && user.id === ticket.userId && <p>This is your ticket.</p>}
+        </>
+      )}
+    </section>
+  );
+}
