@@ -8,6 +8,15 @@ const root = path.join(__dirname, '..', '..');
 const bin = (name: string) => path.join(root, 'node_modules', '.bin', name);
 
 /**
+ * The OpenAPI document committed for the client's image (client/public/api/docs/openapi.json, which Kubernetes
+ * serves at /api/docs/openapi.json) is the one the routes' schemas make.
+ */
+it('When the committed OpenAPI document is compared with the routes’ schemas, then it is the same document (run `npm run openapi` after changing a route)', () => {
+  const committed = JSON.parse(readFileSync(path.join(root, 'client', 'public', 'api', 'docs', 'openapi.json'), 'utf8'));
+  expect(committed).toEqual(JSON.parse(JSON.stringify(openApiDocument())));
+});
+
+/**
  * The web client's API types (client/src/api/schema.d.ts) are openapi-typescript's output for the OpenAPI
  * document the routes' schemas make: regenerated here the way `npm run openapi` does, they must be the committed file.
  */

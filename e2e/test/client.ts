@@ -2,7 +2,6 @@
 export interface Reply<T = unknown> {
   status: number;
   body: T;
-  headers: Headers;
 }
 
 export class Client {
@@ -29,7 +28,7 @@ export class Client {
     const setCookie = res.headers.get('set-cookie');
     if (setCookie) this.cookie = setCookie.split(';')[0];
     const text = await res.text();
-    return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T, headers: res.headers };
+    return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
   }
 
   get<T = Record<string, unknown>>(path: string) {

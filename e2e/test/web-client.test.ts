@@ -107,7 +107,7 @@ describe('web client in Chromium', () => {
           .then(() => 'error' as const),
       ]);
       if (outcome === 'order') break;
-      if (attempt > 20) throw new Error(`purchase kept failing: ${await page.getByRole('alert').innerText()}`);
+      if (attempt > 20) throw new Error(`purchase kept failing: ${await page.getByRole('alert').textContent()}`);
       await page.waitForTimeout(250);
     }
     await page.getByTestId('order-status').filter({ hasText: 'awaiting:payment' }).waitFor();

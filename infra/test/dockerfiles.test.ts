@@ -181,3 +181,43 @@ describe('The service Dockerfile', () => {
     expect(ignored).toEqual(expect.arrayContaining(['**/node_modules', '**/dist', '**/*.tsbuildinfo', '.git', '.tools']));
   });
 });
+
+/** The web client's image: Vite's build in a Node stage, served by nginx as a non-root user. */
+describe('The web client Dockerfile', () => {
+  const read = (file: string) => readFileSync(path.join(repoRoot, file), 'utf8');
+  const stages = stagesOf(parseDockerfile(read('client/Dockerfile')));
+
+  it('When the client image is built, then Vite builds it in a pinned Node stage, with the client workspace installed from the manifests first', () => {
+    const [build] = stages;
+    expect(build?.[0]?.args).toBe('node:20.19.5-bookworm-slim AS build');
+    const at = (isIt: (i: Instruction) => boolean) => build?.findIndex(isIt) ?? -1;
+    const install = build?.find((i) => i.keyword === 'RUN' && /\bnpm install\b/.test(i.args));
+    expect(workspacesOf(install)).toEqual(['client']);
+    const order = [
+      at((i) => i.keyword === 'COPY' && i.args === 'client/package.json client/'),
+      at((i) => i === install),
+      at((i) => i.keyword === 'COPY' && i.args === 'client/ client/'),
+      at((i) => i.keyword === 'RUN' && /\bnpm run build --workspace client\b/.test(i.args)),
+    ];
+    expect(order).not.toContain(-1);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+  });
+
+  it('When the client image runs, then it is nginx on a pinned unprivileged base, as a non-root user on 8080, serving only the build and its config', () => {
+    const final = stages.at(-1) ?? [];
+    const base = final[0]?.args ?? '';
+    expect(base).toMatch(/^nginxinc\/nginx-unprivileged:\d+\.\d+\.\d+-alpine$/);
+    const last = (keyword: string) => final.filter((i) => i.keyword === keyword).at(-1)?.args;
+    expect(last('USER')).toBe('101');
+    expect(last('EXPOSE')).toBe('8080');
+    expect(final.filter((i) => i.keyword === 'COPY').map((i) => i.args)).toEqual([
+      'client/nginx.conf /etc/nginx/conf.d/default.conf',
+      '--from=build /app/client/dist /usr/share/nginx/html',
+    ]);
+    // The config listens where the image and the Deployment say, and keeps the single-page app's routes.
+    const nginx = read('client/nginx.conf');
+    expect(nginx).toMatch(/^\s*listen 8080;$/m);
+    expect(nginx).toMatch(/try_files \$uri \/index\.html;/);
+    expect(nginx).toMatch(/location = \/healthz/);
+  });
+});

@@ -44,6 +44,9 @@ describe('Kubernetes wiring', () => {
   const containerPort = (container: IContainer, port: number | string | undefined) =>
     container.ports?.find((p) => p.containerPort === port || (p.name !== undefined && p.name === port))?.containerPort;
 
+  /** The ingress paths of the web client (its Deployment `client`). */
+  const CLIENT_PATHS = ['/', '/api/docs'];
+
   it("When a request reaches the ingress under a service prefix, then it goes to that service's Service, port and pods", () => {
     for (const { profile, manifests } of profiles) {
       const ingresses = ofKind<IIngress>(manifests, 'Ingress').map(({ object }) => object);
@@ -53,8 +56,22 @@ describe('Kubernetes wiring', () => {
       const rules = ingress.spec?.rules ?? [];
       expect(rules.map((r) => r.host)).toEqual(['ticketing.dev']);
       const paths = rules.flatMap((r) => r.http?.paths ?? []);
-      // Every route belongs to a service, and every service prefix has a route.
-      expect(paths.map((p) => p.path).sort()).toEqual(SERVICES.map((s) => s.prefix).sort());
+      // Every route belongs to a service or to the web client, and every service prefix has a route.
+      expect(paths.map((p) => p.path).sort()).toEqual([...SERVICES.map((s) => s.prefix), ...CLIENT_PATHS].sort());
+      // The client's: `/` (its pages) and /api/docs (the API description), to its Service, port and pods.
+      for (const clientPath of CLIENT_PATHS) {
+        const backend = paths.find((p) => p.path === clientPath)?.backend.service;
+        const service = backend && named(ofKind<IService>(manifests, 'Service'), backend.name);
+        const client = workloadRunning(manifests, 'ticketing/client');
+        const port = service?.spec?.ports?.find((p) => p.port === backend?.port?.number);
+        expect({
+          profile,
+          clientPath,
+          service: backend?.name,
+          selectsThePods: selects(service?.spec?.selector, client?.spec?.template.metadata?.labels),
+          targetPort: client && containerPort(containersOf(client)[0], port?.targetPort ?? port?.port),
+        }).toEqual({ profile, clientPath, service: 'client-srv', selectsThePods: true, targetPort: 8080 });
+      }
 
       for (const { name, prefix } of SERVICES) {
         const route = paths.find((p) => p.path === prefix);

@@ -322,6 +322,7 @@ describe('NetworkPolicies', () => {
     const pods = [
       'auth',
       'auth-mongo',
+      'client',
       'event-bus-provision',
       'nats-0',
       'nats-1',
@@ -345,6 +346,7 @@ describe('NetworkPolicies', () => {
         'event-bus-provision -> nats-0 4222/TCP',
         'event-bus-provision -> nats-1 4222/TCP',
         'ingress-nginx/controller -> auth 3000/TCP',
+        'ingress-nginx/controller -> client 8080/TCP',
         // The cluster's routes (the check models two pods of the three).
         'nats-0 -> nats-1 6222/TCP',
         'nats-1 -> nats-0 6222/TCP',

@@ -18,10 +18,10 @@ describe('skaffold.yaml', () => {
     expect(isValid ? [] : validate.errors?.map((e) => `${e.instancePath || '/'} ${e.message} ${JSON.stringify(e.params)}`)).toEqual([]);
   }, 180_000);
 
-  it('When skaffold builds, then each service has one artifact from the root Dockerfile, its name as SERVICE and the repository root as context', () => {
+  it('When skaffold builds, then each service has one artifact from the root Dockerfile, its name as SERVICE and the repository root as context, and the client one from client/Dockerfile', () => {
     expect(config.build.local?.push).toBe(false);
     expect(config.deploy.kubectl).toBeDefined();
-    expect(config.build.artifacts).toHaveLength(SERVICES.length);
+    expect(config.build.artifacts).toHaveLength(SERVICES.length + 1);
     for (const { name } of SERVICES) {
       const artifact = config.build.artifacts.find((a) => a.image === `ticketing/${name}`);
       const { dockerfile, buildArgs } = artifact?.docker ?? {};
@@ -34,6 +34,9 @@ describe('skaffold.yaml', () => {
     }
     // The argument skaffold passes is the one the Dockerfile declares.
     expect(readFileSync(path.join(repoRoot, 'Dockerfile'), 'utf8')).toMatch(/^ARG SERVICE$/m);
+    // And the web client's image, from its own Dockerfile (Vite's build served by nginx).
+    const client = config.build.artifacts.find((a) => a.image === 'ticketing/client');
+    expect({ context: client?.context, dockerfile: client?.docker?.dockerfile }).toEqual({ context: '.', dockerfile: 'client/Dockerfile' });
   });
 
   it('When any profile is deployed, then every built image runs in a Deployment', () => {

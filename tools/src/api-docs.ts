@@ -5,22 +5,8 @@ import path from 'node:path';
 /** Where the API's description lives: the document and a browsable page (Swagger UI, served from this origin). */
 export const API_DOCS_PREFIX = '/api/docs';
 
-const PAGE = `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>Ticketing API</title>
-<link rel="stylesheet" href="${API_DOCS_PREFIX}/swagger-ui.css">
-</head>
-<body>
-<div id="swagger-ui"></div>
-<script src="${API_DOCS_PREFIX}/swagger-ui-bundle.js"></script>
-<script src="${API_DOCS_PREFIX}/init.js"></script>
-</body>
-</html>
-`;
-
-const INIT = `window.ui = SwaggerUIBundle({ url: '${API_DOCS_PREFIX}/openapi.json', dom_id: '#swagger-ui' });\n`;
+/** The page and its script, the files the client's image serves too (client/public/api/docs/). */
+const DOCS_DIR = path.join(__dirname, '..', '..', 'client', 'public', 'api', 'docs');
 
 /** The swagger-ui-dist package: Swagger UI built for the browser, served as is. */
 const SWAGGER_UI_DIR = path.dirname(require.resolve('swagger-ui-dist/package.json'));
@@ -61,9 +47,9 @@ export function apiDocsHandler(document: unknown): (req: IncomingMessage, res: S
       return true;
     }
     const name = pathname.slice(API_DOCS_PREFIX.length + 1);
-    if (name === '' || pathname === API_DOCS_PREFIX) send(200, 'text/html', PAGE);
+    if (name === '' || pathname === API_DOCS_PREFIX) send(200, 'text/html', readFileSync(path.join(DOCS_DIR, 'index.html')));
     else if (name === 'openapi.json') send(200, 'application/json', json);
-    else if (name === 'init.js') send(200, 'text/javascript', INIT);
+    else if (name === 'init.js') send(200, 'text/javascript', readFileSync(path.join(DOCS_DIR, 'init.js')));
     else if (Object.hasOwn(ASSETS, name)) send(200, ASSETS[name] ?? 'text/plain', asset(name));
     else send(404, 'application/json', JSON.stringify({ errors: [{ message: 'Route not found' }] }));
     return true;

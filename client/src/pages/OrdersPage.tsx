@@ -17,7 +17,7 @@ export function OrdersPage() {
       setErrors(unreachable());
     }
   }, []);
-  const isSettled = orders !== undefined && orders.every((o) => o.status === 'complete' || o.status === 'cancelled');
+  const isSettled = orders?.every((o) => o.status === 'complete' || o.status === 'cancelled') ?? false;
   useEffect(() => {
     void load();
     if (isSettled) return;
