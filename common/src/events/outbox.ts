@@ -216,8 +216,8 @@ export class OutboxRelay implements OutboxHandOff {
   private inFlight = 0;
   /** Publishes or mark-sents that failed since the count was last reset (the final flush checks it). */
   private failures = 0;
-  /** While deliveries fail (the bus away, a stream electing its leader): since when, and how many failed. */
-  private outage?: { since: number; failed: number };
+  /** While deliveries fail (the bus away, a stream electing its leader): since when, how many failed, the last when. */
+  private outage?: { since: number; failed: number; lastFailureAt: number };
 
   constructor(
     private readonly models: OutboxModel[],
@@ -386,19 +386,26 @@ export class OutboxRelay implements OutboxHandOff {
    * stream elects a new leader every delivery fails for seconds, and a warning each would flood the log.
    */
   private noteFailure(err: unknown, aggregate: string): void {
+    const now = Date.now();
     if (this.outage) {
       this.outage.failed++;
+      this.outage.lastFailureAt = now;
       return;
     }
-    this.outage = { since: Date.now(), failed: 1 };
+    this.outage = { since: now, failed: 1, lastFailureAt: now };
     this.options.logger?.warn({ err, aggregate }, 'outbox delivery failed; retrying until the bus takes events again');
   }
 
+  /**
+   * A delivery succeeded: the outage is over once nothing has failed for two retry intervals (while a client
+   * moves to another server, deliveries on the old connection still time out after new ones went through).
+   */
   private endOutage(): void {
     if (!this.outage) return;
-    const { since, failed } = this.outage;
+    const { since, failed, lastFailureAt } = this.outage;
+    if (Date.now() - lastFailureAt < 2 * (this.options.retryIntervalMs ?? 1_000)) return;
     this.outage = undefined;
-    this.options.logger?.info({ outageMs: Date.now() - since, failedAttempts: failed }, 'outbox delivering again');
+    this.options.logger?.info({ outageMs: lastFailureAt - since, failedAttempts: failed }, 'outbox delivering again');
   }
 
   private async deliver(model: OutboxModel, id: Types.ObjectId, handed: readonly PendingEvent[] | undefined): Promise<number> {

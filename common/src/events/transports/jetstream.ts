@@ -277,10 +277,13 @@ export class JetStreamTransport implements EventTransport {
         expires: PULL_EXPIRES_MS,
       });
       // If the consumer disappears (deleted, or lost with the server's store), the client would keep pulling
-      // from nothing; end the iterator instead so the loop below recreates it.
+      // from nothing; end the iterator instead so the loop below recreates it. The same when two heartbeats
+      // went missing (the server leading the consumer died or froze): the client would pull again only every
+      // 5 s, and while the consumer is electing a new leader such a pull finds none and waits for the next
+      // round; the loop below tries every second and so resumes about a second after the election.
       void (async () => {
         for await (const status of consumed.status()) {
-          if (status.type === 'consumer_deleted' || status.type === 'consumer_not_found') {
+          if (status.type === 'consumer_deleted' || status.type === 'consumer_not_found' || status.type === 'heartbeats_missed') {
             consumed.stop();
             return;
           }
@@ -323,19 +326,25 @@ export class JetStreamTransport implements EventTransport {
     // consumer). Unless we are stopping, consume again after a pause: a subscription must never die
     // silently, and its failure must never become an unhandled rejection that takes the process down.
     const loop = (async () => {
+      // Whether `messages` is a consume not iterated yet (an iterator can be iterated once).
+      let isFresh = true;
       for (;;) {
-        try {
-          await handleAll();
-        } catch (err) {
-          this.onError?.(err, `consumer ${durable} failed; consuming again`);
+        if (isFresh) {
+          isFresh = false;
+          try {
+            await handleAll();
+          } catch (err) {
+            this.onError?.(err, `consumer ${durable} failed; consuming again`);
+          }
+          await inFlight.drain();
         }
-        await inFlight.drain();
         if (isStopping) return;
         await new Promise((resolve) => setTimeout(resolve, 1_000));
         if (isStopping) return;
         try {
           await ensureConsumer();
           messages = await consume();
+          isFresh = true;
           if (isStopping) messages.stop();
         } catch (err) {
           this.onError?.(err, `consumer ${durable} unavailable; retrying`);
