@@ -12,5 +12,6 @@ export default defineConfig({
     host: '127.0.0.1',
     proxy: { '/api': { target: process.env.API_TARGET ?? 'http://127.0.0.1:3000', changeOrigin: false } },
   },
-  build: { outDir: 'dist', sourcemap: true },
+  // No source maps in the build: they would be served with the app.
+  build: { outDir: 'dist', sourcemap: false },
 });

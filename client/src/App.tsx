@@ -1,5 +1,7 @@
+import { useState } from 'react';
 import { Link, Route, Routes, useNavigate } from 'react-router';
-import { api } from './api/client';
+import { allGeneral, api, type ShownErrors, shownErrors, unreachable } from './api/client';
+import { GeneralErrors } from './components';
 import { AuthPage } from './pages/AuthPage';
 import { OrderPage } from './pages/OrderPage';
 import { OrdersPage } from './pages/OrdersPage';
@@ -11,10 +13,17 @@ import { useSession } from './session';
 function Header() {
   const { user, refresh } = useSession();
   const navigate = useNavigate();
+  const [errors, setErrors] = useState<ShownErrors | undefined>(undefined);
   const signOut = async () => {
-    await api.POST('/api/users/signout').catch(() => undefined);
-    await refresh();
-    navigate('/');
+    try {
+      const { error } = await api.POST('/api/users/signout');
+      if (error) return setErrors(allGeneral(shownErrors(error)));
+      setErrors(undefined);
+      await refresh();
+      navigate('/');
+    } catch {
+      setErrors(unreachable());
+    }
   };
   return (
     <header>
@@ -39,6 +48,7 @@ function Header() {
           </>
         )}
       </nav>
+      {errors && <GeneralErrors errors={errors} />}
     </header>
   );
 }

@@ -1,4 +1,4 @@
-import type { InputHTMLAttributes } from 'react';
+import { type InputHTMLAttributes, useEffect } from 'react';
 import type { ShownErrors } from './api/client';
 
 /** The server's messages that name no field, announced to screen readers. */
@@ -36,3 +36,10 @@ export function Field({
 }
 
 export const formatPrice = (price: number) => `$${price.toFixed(2)}`;
+
+/** The document's title follows the page (what a screen reader announces, and what a tab shows). */
+export function usePageTitle(title: string): void {
+  useEffect(() => {
+    document.title = `${title} · Ticketing`;
+  }, [title]);
+}

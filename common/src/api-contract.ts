@@ -41,6 +41,21 @@ export const errorResponse = (description: string): ApiResponse => ({ descriptio
 /** The 401 of every route that needs a session. */
 export const UNAUTHORIZED = errorResponse('No valid session: sign in first (the session cookie is missing, expired or revoked).');
 
+/**
+ * What any route with a JSON body can answer besides its own responses (the body parser and the error handler,
+ * `buildServiceApp`): too large, or not JSON in UTF-8.
+ */
+export const BODY_ERRORS: Record<number, ApiResponse> = {
+  413: errorResponse('The body is larger than 100 kB.'),
+  415: errorResponse('The body is not JSON in UTF-8 (the content type or charset is not accepted).'),
+};
+
+/** What any route can answer when something below it fails: the database away (503, with `Retry-After`), or a bug. */
+export const SERVER_ERRORS: Record<number, ApiResponse> = {
+  500: errorResponse('Something went wrong on our side; nothing about it is disclosed.'),
+  503: errorResponse('A dependency (the database) is unavailable; try again after `Retry-After` seconds.'),
+};
+
 /** A 24-hex-digit MongoDB id in a path. */
 export const idParams = (what: string) =>
   z.object({ id: z.string().meta({ description: `The ${what}'s id (24 hexadecimal digits).`, example: '6b0265849290d2ee2dcb8509' }) });

@@ -6,11 +6,13 @@
 export {
   type ApiResponse,
   type ApiRoute,
+  BODY_ERRORS,
   errorResponse,
   errorsSchema,
   type HttpMethod,
   healthRoutes,
   idParams,
+  SERVER_ERRORS,
   UNAUTHORIZED,
 } from './api-contract';
 export { ConfigError, type EnvReader, envReader } from './config/env';

@@ -1,4 +1,4 @@
-import { ORDER_STATUSES } from '@ticketing/common/events';
+import { CANCEL_REASONS, ORDER_STATUSES } from '@ticketing/common/events';
 import { type ApiRoute, errorResponse, healthRoutes, idParams, isObjectId, requiredString, UNAUTHORIZED } from '@ticketing/common/http';
 import { z } from 'zod';
 
@@ -21,7 +21,7 @@ export const orderSchema = z
       description:
         '`created` (waiting for tickets to accept the reservation) → `awaiting:payment` → `complete`; or `cancelled` (by the buyer, on expiry, or the reservation rejected: see `reason`).',
     }),
-    reason: z.string().optional().meta({ description: 'Why the order was cancelled.' }),
+    reason: z.enum(CANCEL_REASONS).optional().meta({ description: 'Why the order was cancelled.' }),
     expiresAt: z.iso.datetime().meta({ description: 'When an unpaid order is cancelled and its ticket freed.' }),
     version: z.number().int(),
     ticket: orderTicketSchema.nullable(),

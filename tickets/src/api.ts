@@ -49,7 +49,6 @@ export const apiRoutes: ApiRoute[] = [
       201: { description: 'Created, at version 0.', schema: ticketSchema },
       400: errorResponse('The title or price is not acceptable; each error names its field.'),
       401: UNAUTHORIZED,
-      409: CONFLICT,
     },
   },
   {

@@ -33,8 +33,9 @@ export function apiDocsHandler(document: unknown): (req: IncomingMessage, res: S
   return (req, res) => {
     const pathname = (req.url ?? '/').split('?')[0] ?? '/';
     if (pathname !== API_DOCS_PREFIX && !pathname.startsWith(`${API_DOCS_PREFIX}/`)) return false;
-    const send = (status: number, type: string, body: string | Buffer) => {
+    const send = (status: number, type: string, body: string | Buffer, extra: Record<string, string> = {}) => {
       res.writeHead(status, {
+        ...extra,
         'content-type': `${type}; charset=utf-8`,
         'content-security-policy': "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
         'x-content-type-options': 'nosniff',
@@ -43,7 +44,7 @@ export function apiDocsHandler(document: unknown): (req: IncomingMessage, res: S
       res.end(req.method === 'HEAD' ? undefined : body);
     };
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      send(405, 'application/json', JSON.stringify({ errors: [{ message: 'Method not allowed' }] }));
+      send(405, 'application/json', JSON.stringify({ errors: [{ message: 'Method not allowed' }] }), { allow: 'GET, HEAD' });
       return true;
     }
     const name = pathname.slice(API_DOCS_PREFIX.length + 1);

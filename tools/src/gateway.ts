@@ -80,7 +80,8 @@ export function createGateway(
     const url = req.url ?? '/';
     if (options.apiDocs?.(req, res)) return;
     const route = routes.find((r) => matches(url, r.prefix));
-    if (!route && options.webClient && !matches(url, '/api')) {
+    // The web client's files, for reading only: any other method outside /api is the API's 404.
+    if (!route && options.webClient && !matches(url, '/api') && (req.method === 'GET' || req.method === 'HEAD')) {
       return options.webClient(req, res, () => sendError(res, 404, 'Route not found'));
     }
     if (!route) return sendError(res, 404, 'Route not found');

@@ -1,5 +1,5 @@
 import { apiRoutes as authRoutes } from '@ticketing/auth/api';
-import { type ApiRoute, SESSION_COOKIE } from '@ticketing/common/http';
+import { type ApiRoute, BODY_ERRORS, SERVER_ERRORS, SESSION_COOKIE } from '@ticketing/common/http';
 import { apiRoutes as ordersRoutes } from '@ticketing/orders/api';
 import { apiRoutes as paymentsRoutes } from '@ticketing/payments/api';
 import { apiRoutes as ticketsRoutes } from '@ticketing/tickets/api';
@@ -19,6 +19,12 @@ export type OpenApiDocument = ReturnType<typeof createDocument>;
 /** `/api/tickets/:id` → `/api/tickets/{id}`. */
 export const openApiPath = (expressPath: string) => expressPath.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
 
+/** A route's own responses, plus those every route answers from common's app: body errors and server errors. */
+function responsesOf(route: ApiRoute): ApiRoute['responses'] {
+  const isHealth = /\/(healthz|readyz)$/.test(route.path);
+  return { ...(route.request?.body ? BODY_ERRORS : {}), ...(isHealth ? {} : SERVER_ERRORS), ...route.responses };
+}
+
 function operation(service: string, route: ApiRoute): ZodOpenApiOperationObject {
   const { params, query, body } = route.request ?? {};
   return {
@@ -29,7 +35,7 @@ function operation(service: string, route: ApiRoute): ZodOpenApiOperationObject 
     ...(params || query ? { requestParams: { ...(params ? { path: params } : {}), ...(query ? { query } : {}) } } : {}),
     ...(body ? { requestBody: { required: true, content: { 'application/json': { schema: body } } } } : {}),
     responses: Object.fromEntries(
-      Object.entries(route.responses).map(([status, response]) => [
+      Object.entries(responsesOf(route)).map(([status, response]) => [
         status,
         {
           description: response.description,

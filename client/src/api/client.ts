@@ -33,3 +33,9 @@ export function shownErrors(error: unknown): ShownErrors {
 
 /** A network failure (the server unreachable) as shown errors. */
 export const unreachable = (): ShownErrors => ({ general: ['The server cannot be reached; try again.'], byField: {} });
+
+/** Every message as a general one: for a page without the fields the errors name (a query parameter). */
+export const allGeneral = (errors: ShownErrors): ShownErrors => ({
+  general: [...errors.general, ...Object.values(errors.byField)],
+  byField: {},
+});

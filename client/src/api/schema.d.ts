@@ -50,8 +50,44 @@ export interface paths {
             'application/json': components['schemas']['Errors'];
           };
         };
+        /** @description The body is larger than 100 kB. */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Errors'];
+          };
+        };
+        /** @description The body is not JSON in UTF-8 (the content type or charset is not accepted). */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Errors'];
+          };
+        };
         /** @description Too many attempts from this address, or on this account; `Retry-After` says when to try again. */
         429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Errors'];
+          };
+        };
+        /** @description Something went wrong on our side; nothing about it is disclosed. */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Errors'];
+          };
+        };
+        /** @description A dependency (the database) is unavailable; try again after `Retry-After` seconds. */
+        503: {
           headers: {
             [name: string]: unknown;
           };
@@ -113,8 +149,44 @@ export interface paths {
             'application/json': components['schemas']['Errors'];
           };
         };
+        /** @description The body is larger than 100 kB. */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Errors'];
+          };
+        };
+        /** @description The body is not JSON in UTF-8 (the content type or charset is not accepted). */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Errors'];
+          };
+        };
         /** @description Too many attempts from this address, or on this account; `Retry-After` says when to try again. */
         429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Errors'];
+          };
+        };
+        /** @description Something went wrong on our side; nothing about it is disclosed. */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Errors'];
+          };
+        };
+        /** @description A dependency (the database) is unavailable; try again after `Retry-After` seconds. */
+        503: {
           headers: {
             [name: string]: unknown;
           };
@@ -158,6 +230,24 @@ export interface paths {
             'application/json': Record<string, never>;
           };
         };
+        /** @description Something went wrong on our side; nothing about it is disclosed. */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Errors'];
+          };
+        };
+        /** @description A dependency (the database) is unavailable; try again after `Retry-After` seconds. */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Errors'];
+          };
+        };
       };
     };
     delete?: never;
@@ -192,6 +282,24 @@ export interface paths {
             'application/json': {
               currentUser: components['schemas']['User'] | null;
             };
+          };
+        };
+        /** @description Something went wrong on our side; nothing about it is disclosed. */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Errors'];
+          };
+        };
+        /** @description A dependency (the database) is unavailable; try again after `Retry-After` seconds. */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Errors'];
           };
         };
       };
@@ -347,6 +455,24 @@ export interface paths {
             'application/json': components['schemas']['Errors'];
           };
         };
+        /** @description Something went wrong on our side; nothing about it is disclosed. */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Errors'];
+          };
+        };
+        /** @description A dependency (the database) is unavailable; try again after `Retry-After` seconds. */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Errors'];
+          };
+        };
       };
     };
     put?: never;
@@ -394,8 +520,35 @@ export interface paths {
             'application/json': components['schemas']['Errors'];
           };
         };
-        /** @description The ticket changed too often while this request was applied; try again. */
-        409: {
+        /** @description The body is larger than 100 kB. */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Errors'];
+          };
+        };
+        /** @description The body is not JSON in UTF-8 (the content type or charset is not accepted). */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Errors'];
+          };
+        };
+        /** @description Something went wrong on our side; nothing about it is disclosed. */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Errors'];
+          };
+        };
+        /** @description A dependency (the database) is unavailable; try again after `Retry-After` seconds. */
+        503: {
           headers: {
             [name: string]: unknown;
           };
@@ -442,6 +595,24 @@ export interface paths {
         };
         /** @description No ticket with this id. */
         404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Errors'];
+          };
+        };
+        /** @description Something went wrong on our side; nothing about it is disclosed. */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Errors'];
+          };
+        };
+        /** @description A dependency (the database) is unavailable; try again after `Retry-After` seconds. */
+        503: {
           headers: {
             [name: string]: unknown;
           };
@@ -509,6 +680,42 @@ export interface paths {
         };
         /** @description The ticket changed too often while this request was applied; try again. */
         409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Errors'];
+          };
+        };
+        /** @description The body is larger than 100 kB. */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Errors'];
+          };
+        };
+        /** @description The body is not JSON in UTF-8 (the content type or charset is not accepted). */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Errors'];
+          };
+        };
+        /** @description Something went wrong on our side; nothing about it is disclosed. */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Errors'];
+          };
+        };
+        /** @description A dependency (the database) is unavailable; try again after `Retry-After` seconds. */
+        503: {
           headers: {
             [name: string]: unknown;
           };
@@ -656,6 +863,24 @@ export interface paths {
             'application/json': components['schemas']['Errors'];
           };
         };
+        /** @description Something went wrong on our side; nothing about it is disclosed. */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Errors'];
+          };
+        };
+        /** @description A dependency (the database) is unavailable; try again after `Retry-After` seconds. */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Errors'];
+          };
+        };
       };
     };
     put?: never;
@@ -723,6 +948,42 @@ export interface paths {
             'application/json': components['schemas']['Errors'];
           };
         };
+        /** @description The body is larger than 100 kB. */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Errors'];
+          };
+        };
+        /** @description The body is not JSON in UTF-8 (the content type or charset is not accepted). */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Errors'];
+          };
+        };
+        /** @description Something went wrong on our side; nothing about it is disclosed. */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Errors'];
+          };
+        };
+        /** @description A dependency (the database) is unavailable; try again after `Retry-After` seconds. */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Errors'];
+          };
+        };
       };
     };
     delete?: never;
@@ -771,6 +1032,24 @@ export interface paths {
         };
         /** @description No order with this id. */
         404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Errors'];
+          };
+        };
+        /** @description Something went wrong on our side; nothing about it is disclosed. */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Errors'];
+          };
+        };
+        /** @description A dependency (the database) is unavailable; try again after `Retry-After` seconds. */
+        503: {
           headers: {
             [name: string]: unknown;
           };
@@ -831,6 +1110,24 @@ export interface paths {
         };
         /** @description The order changed too often while this request was applied; try again. */
         409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Errors'];
+          };
+        };
+        /** @description Something went wrong on our side; nothing about it is disclosed. */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Errors'];
+          };
+        };
+        /** @description A dependency (the database) is unavailable; try again after `Retry-After` seconds. */
+        503: {
           headers: {
             [name: string]: unknown;
           };
@@ -1010,8 +1307,44 @@ export interface paths {
             'application/json': components['schemas']['Errors'];
           };
         };
+        /** @description The body is larger than 100 kB. */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Errors'];
+          };
+        };
+        /** @description The body is not JSON in UTF-8 (the content type or charset is not accepted). */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Errors'];
+          };
+        };
+        /** @description Something went wrong on our side; nothing about it is disclosed. */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Errors'];
+          };
+        };
         /** @description The payment provider could not be reached; nothing was charged, try again. */
         502: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Errors'];
+          };
+        };
+        /** @description A dependency (the database) is unavailable; try again after `Retry-After` seconds. */
+        503: {
           headers: {
             [name: string]: unknown;
           };
@@ -1159,8 +1492,11 @@ export interface components {
        * @enum {string}
        */
       status: 'created' | 'cancelled' | 'awaiting:payment' | 'complete';
-      /** @description Why the order was cancelled. */
-      reason?: string;
+      /**
+       * @description Why the order was cancelled.
+       * @enum {string}
+       */
+      reason?: 'cancelled by buyer' | 'expired' | 'ticket changed' | 'ticket reserved' | 'own ticket';
       /**
        * Format: date-time
        * @description When an unpaid order is cancelled and its ticket freed.

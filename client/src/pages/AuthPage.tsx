@@ -1,7 +1,7 @@
 import { type FormEvent, useState } from 'react';
 import { useNavigate } from 'react-router';
 import { api, NO_ERRORS, type ShownErrors, shownErrors, unreachable } from '../api/client';
-import { Field, GeneralErrors } from '../components';
+import { Field, GeneralErrors, usePageTitle } from '../components';
 import { useSession } from '../session';
 
 /** Sign up or sign in: the same two fields; the server's messages next to them. */
@@ -11,6 +11,7 @@ export function AuthPage({ mode }: { mode: 'signup' | 'signin' }) {
   const { refresh } = useSession();
   const navigate = useNavigate();
   const title = mode === 'signup' ? 'Sign up' : 'Sign in';
+  usePageTitle(title);
 
   const submit = async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();

@@ -1,8 +1,11 @@
 import { useCallback, useEffect, useState } from 'react';
 import { Link, useParams } from 'react-router';
-import { api, NO_ERRORS, type Order, type ShownErrors, shownErrors, unreachable } from '../api/client';
-import { formatPrice, GeneralErrors } from '../components';
+import { api, NO_ERRORS, type Order } from '../api/client';
+import { formatPrice, GeneralErrors, usePageTitle } from '../components';
+import { usePolled } from '../polling';
 import { PayForm } from './PayForm';
+
+const isFinal = (order: Order) => order.status === 'complete' || order.status === 'cancelled';
 
 const STATUS_TEXT: Record<Order['status'], string> = {
   created: 'Reserving the ticket…',
@@ -24,31 +27,15 @@ function useSecondsLeft(at: string | undefined): number | undefined {
 /** One order: its status followed until it is final, the time left, and Pay while it awaits payment. */
 export function OrderPage() {
   const { id = '' } = useParams();
-  const [order, setOrder] = useState<Order | undefined>(undefined);
-  const [errors, setErrors] = useState<ShownErrors>(NO_ERRORS);
+  const request = useCallback(() => api.GET('/api/orders/{id}', { params: { path: { id } } }), [id]);
+  const { data: order, errors, reload } = usePolled(request, 1_000, isFinal);
   const secondsLeft = useSecondsLeft(order?.expiresAt);
-
-  const load = useCallback(async () => {
-    try {
-      const { data, error } = await api.GET('/api/orders/{id}', { params: { path: { id } } });
-      if (error) setErrors(shownErrors(error));
-      else setOrder(data);
-    } catch {
-      setErrors(unreachable());
-    }
-  }, [id]);
-  const isFinal = order?.status === 'complete' || order?.status === 'cancelled';
-  useEffect(() => {
-    void load();
-    if (isFinal) return;
-    const timer = setInterval(() => void load(), 1_000);
-    return () => clearInterval(timer);
-  }, [load, isFinal]);
+  usePageTitle('Order');
 
   return (
     <section>
       <h1>Order</h1>
-      <GeneralErrors errors={errors} />
+      <GeneralErrors errors={errors ?? NO_ERRORS} />
       {order && (
         <>
           <p>
@@ -60,11 +47,11 @@ export function OrderPage() {
               'Ticket'
             )}
           </p>
-          <p>
+          <p role="status">
             Status: <strong data-testid="order-status">{order.status}</strong> — {STATUS_TEXT[order.status]}
             {order.reason ? ` (${order.reason})` : ''}
           </p>
-          {!isFinal && secondsLeft !== undefined && (
+          {!isFinal(order) && secondsLeft !== undefined && (
             <p>
               Time left:{' '}
               <span data-testid="time-left">
@@ -72,7 +59,7 @@ export function OrderPage() {
               </span>
             </p>
           )}
-          {order.status === 'awaiting:payment' && <PayForm orderId={order.id} onPaid={() => void load()} />}
+          {order.status === 'awaiting:payment' && <PayForm orderId={order.id} onPaid={() => void reload()} />}
         </>
       )}
     </section>

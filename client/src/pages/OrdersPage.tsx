@@ -1,34 +1,26 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback } from 'react';
 import { Link } from 'react-router';
-import { api, type Order, type ShownErrors, shownErrors, unreachable } from '../api/client';
-import { formatPrice, GeneralErrors } from '../components';
+import { api, type Order } from '../api/client';
+import { formatPrice, GeneralErrors, usePageTitle } from '../components';
+import { usePolled } from '../polling';
+
+const isFinal = (order: Order) => order.status === 'complete' || order.status === 'cancelled';
 
 /** The buyer's orders and their status, followed (every 2 s) while any is not final yet. */
 export function OrdersPage() {
-  const [orders, setOrders] = useState<Order[] | undefined>(undefined);
-  const [errors, setErrors] = useState<ShownErrors | undefined>(undefined);
-
-  const load = useCallback(async () => {
-    try {
-      const { data, error } = await api.GET('/api/orders');
-      if (error) setErrors(shownErrors(error));
-      else setOrders(data);
-    } catch {
-      setErrors(unreachable());
-    }
-  }, []);
-  const isSettled = orders?.every((o) => o.status === 'complete' || o.status === 'cancelled') ?? false;
-  useEffect(() => {
-    void load();
-    if (isSettled) return;
-    const timer = setInterval(() => void load(), 2_000);
-    return () => clearInterval(timer);
-  }, [load, isSettled]);
+  const request = useCallback(() => api.GET('/api/orders'), []);
+  const { data: orders, errors, isRefused } = usePolled(request, 2_000, (all: Order[]) => all.every(isFinal));
+  usePageTitle('My orders');
 
   return (
     <section>
       <h1>My orders</h1>
       {errors && <GeneralErrors errors={errors} />}
+      {isRefused && (
+        <p>
+          <Link to="/auth/signin">Sign in</Link> to see your orders.
+        </p>
+      )}
       {orders?.length === 0 && <p>No orders yet.</p>}
       {orders && orders.length > 0 && (
         <table>

@@ -24,15 +24,23 @@ export function PayForm({ orderId, onPaid }: { orderId: string; onPaid: () => vo
 
   useEffect(() => {
     if (!PUBLISHABLE_KEY || !cardHost.current) return;
+    let isCancelled = false;
     let card: StripeCardElement | undefined;
-    void import('@stripe/stripe-js/pure').then(async ({ loadStripe }) => {
-      const loaded = await loadStripe(PUBLISHABLE_KEY);
-      if (!loaded || !cardHost.current) return;
-      card = loaded.elements().create('card');
-      card.mount(cardHost.current);
-      stripe.current = { stripe: loaded, card };
-    });
-    return () => card?.destroy();
+    import('@stripe/stripe-js/pure')
+      .then(async ({ loadStripe }) => {
+        const loaded = await loadStripe(PUBLISHABLE_KEY);
+        if (isCancelled || !loaded || !cardHost.current) return;
+        card = loaded.elements().create('card');
+        card.mount(cardHost.current);
+        stripe.current = { stripe: loaded, card };
+      })
+      .catch(() => {
+        if (!isCancelled) setErrors({ general: ['The card form could not be loaded; try again later.'], byField: {} });
+      });
+    return () => {
+      isCancelled = true;
+      card?.destroy();
+    };
   }, []);
 
   const tokenFrom = async (form: FormData): Promise<string | ShownErrors> => {

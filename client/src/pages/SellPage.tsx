@@ -1,17 +1,20 @@
 import { type FormEvent, useState } from 'react';
 import { useNavigate } from 'react-router';
 import { api, NO_ERRORS, type ShownErrors, shownErrors, unreachable } from '../api/client';
-import { Field, GeneralErrors } from '../components';
+import { Field, GeneralErrors, usePageTitle } from '../components';
 
 /** Put a ticket up for sale. The price goes as typed (the API takes a decimal string). */
 export function SellPage() {
   const [errors, setErrors] = useState<ShownErrors>(NO_ERRORS);
+  const [isBusy, setBusy] = useState(false);
   const navigate = useNavigate();
+  usePageTitle('Sell a ticket');
 
   const submit = async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
     const price = String(form.get('price') ?? '').trim();
+    setBusy(true);
     try {
       const { data, error } = await api.POST('/api/tickets', {
         // The API accepts the price as a JSON number or a decimal string, and says which is wrong.
@@ -21,6 +24,8 @@ export function SellPage() {
       navigate(`/tickets/${data.id}`);
     } catch {
       setErrors(unreachable());
+    } finally {
+      setBusy(false);
     }
   };
 
@@ -31,7 +36,9 @@ export function SellPage() {
         <GeneralErrors errors={errors} />
         <Field label="Title" name="title" errors={errors} required />
         <Field label="Price" name="price" inputMode="decimal" errors={errors} required />
-        <button type="submit">Sell</button>
+        <button type="submit" disabled={isBusy}>
+          Sell
+        </button>
       </form>
     </section>
   );

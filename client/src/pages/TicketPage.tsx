@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import { useNavigate, useParams } from 'react-router';
-import { api, NO_ERRORS, type ShownErrors, shownErrors, type Ticket, unreachable } from '../api/client';
-import { formatPrice, GeneralErrors } from '../components';
+import { allGeneral, api, NO_ERRORS, type ShownErrors, shownErrors, type Ticket, unreachable } from '../api/client';
+import { formatPrice, GeneralErrors, usePageTitle } from '../components';
 import { useSession } from '../session';
 
 /** One ticket, with Purchase for a signed-in buyer. */
@@ -11,6 +11,8 @@ export function TicketPage() {
   const navigate = useNavigate();
   const [ticket, setTicket] = useState<Ticket | undefined>(undefined);
   const [errors, setErrors] = useState<ShownErrors>(NO_ERRORS);
+  const [isBusy, setBusy] = useState(false);
+  usePageTitle(ticket?.title ?? 'Ticket');
 
   useEffect(() => {
     api
@@ -20,25 +22,28 @@ export function TicketPage() {
   }, [id]);
 
   const purchase = async () => {
+    setBusy(true);
     try {
       const { data, error } = await api.POST('/api/orders', { body: { ticketId: id } });
       if (error) return setErrors(shownErrors(error));
       navigate(`/orders/${data.id}`);
     } catch {
       setErrors(unreachable());
+    } finally {
+      setBusy(false);
     }
   };
 
   return (
     <section>
       <h1>{ticket?.title ?? 'Ticket'}</h1>
-      <GeneralErrors errors={{ general: [...errors.general, ...Object.values(errors.byField)], byField: {} }} />
+      <GeneralErrors errors={allGeneral(errors)} />
       {ticket && (
         <>
           <p>Price: {formatPrice(ticket.price)}</p>
           {ticket.orderId && <p>Reserved by an order.</p>}
           {user && user.id !== ticket.userId && !ticket.orderId && (
-            <button type="button" onClick={() => void purchase()}>
+            <button type="button" disabled={isBusy} onClick={() => void purchase()}>
               Purchase
             </button>
           )}

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { Link } from 'react-router';
-import { api, type ShownErrors, shownErrors, type Ticket, unreachable } from '../api/client';
-import { formatPrice, GeneralErrors } from '../components';
+import { allGeneral, api, type ShownErrors, shownErrors, type Ticket, unreachable } from '../api/client';
+import { formatPrice, GeneralErrors, usePageTitle } from '../components';
 
 const PAGE = 20;
 
@@ -10,17 +10,23 @@ export function TicketsPage() {
   const [tickets, setTickets] = useState<Ticket[] | undefined>(undefined);
   const [next, setNext] = useState<string | null>(null);
   const [errors, setErrors] = useState<ShownErrors | undefined>(undefined);
+  const [isLoading, setLoading] = useState(false);
+  usePageTitle('Tickets for sale');
 
   const load = useCallback(async (cursor?: string) => {
+    setLoading(true);
     try {
       const { data, error, response } = await api.GET('/api/tickets', {
         params: { query: { limit: PAGE, ...(cursor ? { cursor } : {}) } },
       });
-      if (error) return setErrors(shownErrors(error));
+      if (error) return setErrors(allGeneral(shownErrors(error)));
+      setErrors(undefined);
       setTickets((shown) => (cursor ? [...(shown ?? []), ...data] : data));
       setNext(response.headers.get('X-Next-Cursor'));
     } catch {
       setErrors(unreachable());
+    } finally {
+      setLoading(false);
     }
   }, []);
   useEffect(() => {
@@ -58,7 +64,7 @@ export function TicketsPage() {
         </table>
       )}
       {next && (
-        <button type="button" onClick={() => void load(next)}>
+        <button type="button" disabled={isLoading} onClick={() => void load(next)}>
           More tickets
         </button>
       )}
