@@ -1,6 +1,5 @@
-import { useState } from 'react';
 import { Link, Route, Routes, useNavigate } from 'react-router';
-import { allGeneral, api, type ShownErrors, shownErrors, unreachable } from './api/client';
+import { allGeneral, api } from './api/client';
 import { GeneralErrors } from './components';
 import { AuthPage } from './pages/AuthPage';
 import { OrderPage } from './pages/OrderPage';
@@ -8,23 +7,21 @@ import { OrdersPage } from './pages/OrdersPage';
 import { SellPage } from './pages/SellPage';
 import { TicketPage } from './pages/TicketPage';
 import { TicketsPage } from './pages/TicketsPage';
+import { useRequest } from './requests';
 import { useSession } from './session';
 
 function Header() {
   const { user, refresh } = useSession();
   const navigate = useNavigate();
-  const [errors, setErrors] = useState<ShownErrors | undefined>(undefined);
-  const signOut = async () => {
-    try {
-      const { error } = await api.POST('/api/users/signout');
-      if (error) return setErrors(allGeneral(shownErrors(error)));
-      setErrors(undefined);
-      await refresh();
-      navigate('/');
-    } catch {
-      setErrors(unreachable());
-    }
-  };
+  const { errors, run } = useRequest();
+  const signOut = () =>
+    run(
+      () => api.POST('/api/users/signout'),
+      async () => {
+        await refresh();
+        navigate('/');
+      },
+    );
   return (
     <header>
       <nav aria-label="Main">
@@ -48,7 +45,7 @@ function Header() {
           </>
         )}
       </nav>
-      {errors && <GeneralErrors errors={errors} />}
+      <GeneralErrors errors={allGeneral(errors)} />
     </header>
   );
 }

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
 import { JetStreamTransport, jetStreamNames } from '@ticketing/common/events';
 import { stderrLog } from '@ticketing/tools/stack/log';
 import { type MongoServer, startOwnMongo } from '@ticketing/tools/stack/mongo';
@@ -34,6 +34,8 @@ let cluster: NatsCluster;
 let mongo: MongoServer;
 let system: TestSystem;
 let bus: JetStreamTransport;
+/** Asks who leads with a short timeout (see `eventsLeader`). */
+let quickManager: JetStreamManager;
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'cluster-fault-'));
@@ -45,6 +47,7 @@ beforeAll(async () => {
     env: { orders: { ORDER_EXPIRATION_SECONDS: String(ORDER_EXPIRATION_SECONDS), EXPIRY_SWEEP_INTERVAL_MS: '250' } },
   });
   bus = await JetStreamTransport.connect({ servers: asAdmin(cluster.url), provision: false, ...jetStreamNames(system.namespace) });
+  quickManager = await jetstreamManager(bus.connection, { timeout: 250, checkAPI: false });
 }, 120_000);
 
 afterAll(async () => {
@@ -60,8 +63,7 @@ afterAll(async () => {
  * election time up to a multiple of it.
  */
 async function eventsLeader(): Promise<string | undefined> {
-  const manager = await jetstreamManager(bus.connection, { timeout: 250, checkAPI: false });
-  const info = await manager.streams.info(bus.streamName).catch(() => undefined);
+  const info = await quickManager.streams.info(bus.streamName).catch(() => undefined);
   return info?.cluster?.leader || undefined;
 }
 

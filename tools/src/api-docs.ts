@@ -11,8 +11,13 @@ const DOCS_DIR = path.join(__dirname, '..', '..', 'client', 'public', 'api', 'do
 /** The swagger-ui-dist package: Swagger UI built for the browser, served as is. */
 const SWAGGER_UI_DIR = path.dirname(require.resolve('swagger-ui-dist/package.json'));
 
-/** Swagger UI's files that the page loads; nothing else of the package is served. */
-const ASSETS: Record<string, string> = { 'swagger-ui.css': 'text/css', 'swagger-ui-bundle.js': 'text/javascript' };
+/** The files served under /api/docs/, by name ('' is the page): ours, and the two of Swagger UI the page loads. */
+const FILES: Record<string, { file: string; type: string }> = {
+  '': { file: path.join(DOCS_DIR, 'index.html'), type: 'text/html' },
+  'init.js': { file: path.join(DOCS_DIR, 'init.js'), type: 'text/javascript' },
+  'swagger-ui.css': { file: path.join(SWAGGER_UI_DIR, 'swagger-ui.css'), type: 'text/css' },
+  'swagger-ui-bundle.js': { file: path.join(SWAGGER_UI_DIR, 'swagger-ui-bundle.js'), type: 'text/javascript' },
+};
 
 /**
  * Answers `GET /api/docs` (the page), `/api/docs/openapi.json` (the document) and the page's two assets; returns
@@ -21,12 +26,13 @@ const ASSETS: Record<string, string> = { 'swagger-ui.css': 'text/css', 'swagger-
  */
 export function apiDocsHandler(document: unknown): (req: IncomingMessage, res: ServerResponse) => boolean {
   const json = JSON.stringify(document);
-  const assets = new Map<string, Buffer>();
-  const asset = (name: string) => {
-    let body = assets.get(name);
+  // Read once, on first use.
+  const contents = new Map<string, Buffer>();
+  const contentOf = (file: string) => {
+    let body = contents.get(file);
     if (!body) {
-      body = readFileSync(path.join(SWAGGER_UI_DIR, name));
-      assets.set(name, body);
+      body = readFileSync(file);
+      contents.set(file, body);
     }
     return body;
   };
@@ -48,10 +54,9 @@ export function apiDocsHandler(document: unknown): (req: IncomingMessage, res: S
       return true;
     }
     const name = pathname.slice(API_DOCS_PREFIX.length + 1);
-    if (name === '' || pathname === API_DOCS_PREFIX) send(200, 'text/html', readFileSync(path.join(DOCS_DIR, 'index.html')));
-    else if (name === 'openapi.json') send(200, 'application/json', json);
-    else if (name === 'init.js') send(200, 'text/javascript', readFileSync(path.join(DOCS_DIR, 'init.js')));
-    else if (Object.hasOwn(ASSETS, name)) send(200, ASSETS[name] ?? 'text/plain', asset(name));
+    const served = Object.hasOwn(FILES, name) ? FILES[name] : undefined;
+    if (name === 'openapi.json') send(200, 'application/json', json);
+    else if (served) send(200, served.type, contentOf(served.file));
     else send(404, 'application/json', JSON.stringify({ errors: [{ message: 'Route not found' }] }));
     return true;
   };

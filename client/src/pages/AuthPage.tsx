@@ -1,35 +1,30 @@
-import { type FormEvent, useState } from 'react';
+import type { FormEvent } from 'react';
 import { useNavigate } from 'react-router';
-import { api, NO_ERRORS, type ShownErrors, shownErrors, unreachable } from '../api/client';
+import { api } from '../api/client';
 import { Field, GeneralErrors, usePageTitle } from '../components';
+import { useRequest } from '../requests';
 import { useSession } from '../session';
 
 /** Sign up or sign in: the same two fields; the server's messages next to them. */
 export function AuthPage({ mode }: { mode: 'signup' | 'signin' }) {
-  const [errors, setErrors] = useState<ShownErrors>(NO_ERRORS);
-  const [isBusy, setBusy] = useState(false);
+  const { errors, isBusy, run } = useRequest();
   const { refresh } = useSession();
   const navigate = useNavigate();
   const title = mode === 'signup' ? 'Sign up' : 'Sign in';
   usePageTitle(title);
 
-  const submit = async (event: FormEvent<HTMLFormElement>) => {
+  const submit = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
     const body = { email: String(form.get('email') ?? ''), password: String(form.get('password') ?? '') };
-    setBusy(true);
-    try {
-      const { error } = mode === 'signup' ? await api.POST('/api/users/signup', { body }) : await api.POST('/api/users/signin', { body });
-      if (error) return setErrors(shownErrors(error));
-      await refresh();
-      navigate('/');
-    } catch {
-      setErrors(unreachable());
-    } finally {
-      setBusy(false);
-    }
+    return run(
+      () => (mode === 'signup' ? api.POST('/api/users/signup', { body }) : api.POST('/api/users/signin', { body })),
+      async () => {
+        await refresh();
+        navigate('/');
+      },
+    );
   };
-
   return (
     <section>
       <h1>{title}</h1>

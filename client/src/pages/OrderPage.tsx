@@ -2,7 +2,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { api, NO_ERRORS, type Order } from '../api/client';
 import { formatPrice, GeneralErrors, usePageTitle } from '../components';
-import { usePolled } from '../polling';
+import { usePolled } from '../requests';
 import { PayForm } from './PayForm';
 
 const isFinal = (order: Order) => order.status === 'complete' || order.status === 'cancelled';

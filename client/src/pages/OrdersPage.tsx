@@ -2,7 +2,7 @@ import { useCallback } from 'react';
 import { Link } from 'react-router';
 import { api, type Order } from '../api/client';
 import { formatPrice, GeneralErrors, usePageTitle } from '../components';
-import { usePolled } from '../polling';
+import { usePolled } from '../requests';
 
 const isFinal = (order: Order) => order.status === 'complete' || order.status === 'cancelled';
 

@@ -1,7 +1,8 @@
 import type { Stripe, StripeCardElement } from '@stripe/stripe-js';
-import { type FormEvent, useEffect, useRef, useState } from 'react';
-import { api, NO_ERRORS, type ShownErrors, shownErrors, unreachable } from '../api/client';
+import { type FormEvent, useEffect, useRef } from 'react';
+import { type ApiErrors, api } from '../api/client';
 import { GeneralErrors } from '../components';
+import { useRequest } from '../requests';
 
 /** Set at build time to pay with real cards through Stripe.js; unset (the local stack), test tokens are offered. */
 const PUBLISHABLE_KEY: string | undefined = import.meta.env.VITE_STRIPE_PUBLISHABLE_KEY || undefined;
@@ -17,8 +18,7 @@ const TEST_TOKENS = [
  * and its token goes to our API; without one, a test token is chosen, and the browser talks to our origin only.
  */
 export function PayForm({ orderId, onPaid }: { orderId: string; onPaid: () => void }) {
-  const [errors, setErrors] = useState<ShownErrors>(NO_ERRORS);
-  const [isBusy, setBusy] = useState(false);
+  const { errors, setErrors, isBusy, run } = useRequest();
   const cardHost = useRef<HTMLDivElement>(null);
   const stripe = useRef<{ stripe: Stripe; card: StripeCardElement } | undefined>(undefined);
 
@@ -41,32 +41,26 @@ export function PayForm({ orderId, onPaid }: { orderId: string; onPaid: () => vo
       isCancelled = true;
       card?.destroy();
     };
-  }, []);
+  }, [setErrors]);
 
-  const tokenFrom = async (form: FormData): Promise<string | ShownErrors> => {
-    if (!PUBLISHABLE_KEY) return String(form.get('token') ?? '');
-    if (!stripe.current) return { general: ['The card form is still loading.'], byField: {} };
+  /** The card's token, or why there is none (in the API's error shape, so it is shown like the API's). */
+  const tokenFrom = async (form: FormData): Promise<{ token: string } | { error: ApiErrors }> => {
+    if (!PUBLISHABLE_KEY) return { token: String(form.get('token') ?? '') };
+    if (!stripe.current) return { error: { errors: [{ message: 'The card form is still loading.' }] } };
     const { token, error } = await stripe.current.stripe.createToken(stripe.current.card);
-    return token?.id ?? { general: [], byField: { token: error?.message ?? 'The card was not accepted' } };
+    return token
+      ? { token: token.id }
+      : { error: { errors: [{ message: error?.message ?? 'The card was not accepted', field: 'token' }] } };
   };
 
-  const submit = async (event: FormEvent<HTMLFormElement>) => {
+  const submit = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
-    setBusy(true);
-    try {
-      const token = await tokenFrom(new FormData(event.currentTarget));
-      if (typeof token !== 'string') return setErrors(token);
-      const { error } = await api.POST('/api/payments', { body: { token, orderId } });
-      if (error) return setErrors(shownErrors(error));
-      setErrors(NO_ERRORS);
-      onPaid();
-    } catch {
-      setErrors(unreachable());
-    } finally {
-      setBusy(false);
-    }
+    const form = new FormData(event.currentTarget);
+    return run(async () => {
+      const card = await tokenFrom(form);
+      return 'error' in card ? card : api.POST('/api/payments', { body: { token: card.token, orderId } });
+    }, onPaid);
   };
-
   return (
     <form onSubmit={(e) => void submit(e)} aria-label="Pay">
       <GeneralErrors errors={{ general: [...errors.general, ...(errors.byField.orderId ? [errors.byField.orderId] : [])], byField: {} }} />

@@ -1,34 +1,25 @@
-import { type FormEvent, useState } from 'react';
+import type { FormEvent } from 'react';
 import { useNavigate } from 'react-router';
-import { api, NO_ERRORS, type ShownErrors, shownErrors, unreachable } from '../api/client';
+import { api } from '../api/client';
 import { Field, GeneralErrors, usePageTitle } from '../components';
+import { useRequest } from '../requests';
 
 /** Put a ticket up for sale. The price goes as typed (the API takes a decimal string). */
 export function SellPage() {
-  const [errors, setErrors] = useState<ShownErrors>(NO_ERRORS);
-  const [isBusy, setBusy] = useState(false);
+  const { errors, isBusy, run } = useRequest();
   const navigate = useNavigate();
   usePageTitle('Sell a ticket');
 
-  const submit = async (event: FormEvent<HTMLFormElement>) => {
+  const submit = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
     const price = String(form.get('price') ?? '').trim();
-    setBusy(true);
-    try {
-      const { data, error } = await api.POST('/api/tickets', {
-        // The API accepts the price as a JSON number or a decimal string, and says which is wrong.
-        body: { title: String(form.get('title') ?? ''), price: price as unknown as number },
-      });
-      if (error) return setErrors(shownErrors(error));
-      navigate(`/tickets/${data.id}`);
-    } catch {
-      setErrors(unreachable());
-    } finally {
-      setBusy(false);
-    }
+    return run(
+      // The API accepts the price as a JSON number or a decimal string, and says which is wrong.
+      () => api.POST('/api/tickets', { body: { title: String(form.get('title') ?? ''), price: price as unknown as number } }),
+      (ticket) => navigate(`/tickets/${ticket.id}`),
+    );
   };
-
   return (
     <section>
       <h1>Sell a ticket</h1>

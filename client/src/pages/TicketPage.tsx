@@ -1,7 +1,8 @@
 import { useEffect, useState } from 'react';
 import { useNavigate, useParams } from 'react-router';
-import { allGeneral, api, NO_ERRORS, type ShownErrors, shownErrors, type Ticket, unreachable } from '../api/client';
+import { allGeneral, api, shownErrors, type Ticket, unreachable } from '../api/client';
 import { formatPrice, GeneralErrors, usePageTitle } from '../components';
+import { useRequest } from '../requests';
 import { useSession } from '../session';
 
 /** One ticket, with Purchase for a signed-in buyer. */
@@ -10,8 +11,7 @@ export function TicketPage() {
   const { user } = useSession();
   const navigate = useNavigate();
   const [ticket, setTicket] = useState<Ticket | undefined>(undefined);
-  const [errors, setErrors] = useState<ShownErrors>(NO_ERRORS);
-  const [isBusy, setBusy] = useState(false);
+  const { errors, setErrors, isBusy, run } = useRequest();
   usePageTitle(ticket?.title ?? 'Ticket');
 
   useEffect(() => {
@@ -19,21 +19,13 @@ export function TicketPage() {
       .GET('/api/tickets/{id}', { params: { path: { id } } })
       .then(({ data, error }) => (error ? setErrors(shownErrors(error)) : setTicket(data)))
       .catch(() => setErrors(unreachable()));
-  }, [id]);
+  }, [id, setErrors]);
 
-  const purchase = async () => {
-    setBusy(true);
-    try {
-      const { data, error } = await api.POST('/api/orders', { body: { ticketId: id } });
-      if (error) return setErrors(shownErrors(error));
-      navigate(`/orders/${data.id}`);
-    } catch {
-      setErrors(unreachable());
-    } finally {
-      setBusy(false);
-    }
-  };
-
+  const purchase = () =>
+    run(
+      () => api.POST('/api/orders', { body: { ticketId: id } }),
+      (order) => navigate(`/orders/${order.id}`),
+    );
   return (
     <section>
       <h1>{ticket?.title ?? 'Ticket'}</h1>

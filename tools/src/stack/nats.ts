@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { natsAuthorization } from '@ticketing/common/events';
+import { waitFor } from '../testing/wait-for';
 import { NATS_SERVER } from './install';
 import type { StackLog } from './log';
 import { type MonitoredServer, startMonitoredServer } from './monitored-server';
@@ -14,10 +15,21 @@ export type NatsServer = MonitoredServer;
  * client must log in as one of the identities (common's `BUS_IDENTITIES`, plus the admin).
  */
 export function startNats(dir: string, log: StackLog, passwords?: NatsPasswords): Promise<NatsServer> {
+  return startJetStreamServer(dir, log, 'ticketing-local', configWith(dir, passwords));
+}
+
+/** The identities' config file in `dir`, when there are identities; `-c <file>` for the server. */
+function configWith(dir: string, passwords: NatsPasswords | undefined): string[] {
+  if (!passwords) return [];
   const config = path.join(dir, 'nats-server.conf');
-  if (passwords) writeNatsConfig(config, natsAuthorization(passwords, { kind: 'jetstream' }));
+  writeNatsConfig(config, natsAuthorization(passwords, { kind: 'jetstream' }));
+  return ['-c', config];
+}
+
+/** One JetStream server named `name`, its store in `dir`, with more arguments (a config, cluster routes). */
+function startJetStreamServer(dir: string, log: StackLog, name: string, args: string[]): Promise<NatsServer> {
   return startMonitoredServer(NATS_SERVER, dir, log, {
-    args: ['-js', '-sd', path.join(dir, 'jetstream'), '-n', 'ticketing-local', ...(passwords ? ['-c', config] : [])],
+    args: ['-js', '-sd', path.join(dir, 'jetstream'), '-n', name, ...args],
     readyPath: '/healthz?js-enabled-only=true',
   });
 }
@@ -39,21 +51,14 @@ export interface NatsCluster {
 export async function startNatsCluster(dir: string, log: StackLog, size: number, passwords?: NatsPasswords): Promise<NatsCluster> {
   const routePorts = await Promise.all(Array.from({ length: size }, () => freePort()));
   const routes = routePorts.map((port) => `nats://127.0.0.1:${port}`).join(',');
-  const config = path.join(dir, 'nats-server.conf');
-  if (passwords) writeNatsConfig(config, natsAuthorization(passwords, { kind: 'jetstream' }));
+  const config = configWith(dir, passwords);
   const members = await Promise.all(
     routePorts.map((routePort, i) => {
       const memberDir = path.join(dir, `nats-${i + 1}`);
       mkdirSync(memberDir, { recursive: true });
       const name = `ticketing-local-${i + 1}`;
-      return startMonitoredServer(NATS_SERVER, memberDir, log, {
-        args: [
-          ...['-js', '-sd', path.join(memberDir, 'jetstream'), '-n', name],
-          ...['--cluster_name', 'ticketing-local', '--cluster', `nats://127.0.0.1:${routePort}`, '--routes', routes],
-          ...(passwords ? ['-c', config] : []),
-        ],
-        readyPath: '/healthz?js-enabled-only=true',
-      }).then((server) => ({ ...server, name }));
+      const cluster = ['--cluster_name', 'ticketing-local', '--cluster', `nats://127.0.0.1:${routePort}`, '--routes', routes];
+      return startJetStreamServer(memberDir, log, name, [...cluster, ...config]).then((server) => ({ ...server, name }));
     }),
   );
   const cluster = { url: members.map((m) => m.url).join(','), members, replicas: Math.min(3, size) };
@@ -61,14 +66,12 @@ export async function startNatsCluster(dir: string, log: StackLog, size: number,
   return cluster;
 }
 
-async function waitForMetaLeader(cluster: NatsCluster, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const jsz = (await fetch(`${cluster.members[0]?.monitorUrl}/jsz`)
-      .then((r) => r.json())
-      .catch(() => undefined)) as { meta_cluster?: { leader?: string } } | undefined;
-    if (jsz?.meta_cluster?.leader) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`the NATS cluster elected no JetStream leader within ${timeoutMs / 1000} s`);
+function waitForMetaLeader(cluster: NatsCluster): Promise<unknown> {
+  return waitFor(
+    async () => {
+      const jsz = (await (await fetch(`${cluster.members[0]?.monitorUrl}/jsz`)).json()) as { meta_cluster?: { leader?: string } };
+      return jsz.meta_cluster?.leader;
+    },
+    { description: 'the NATS cluster to elect its JetStream leader', timeoutMs: 30_000, intervalMs: 100 },
+  );
 }

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
-import { allGeneral, type ShownErrors, shownErrors, unreachable } from './api/client';
+import { allGeneral, NO_ERRORS, type ShownErrors, shownErrors, unreachable } from './api/client';
 
 /** What an openapi-fetch call resolves to (only the parts polling reads). */
 type Answer<T> = { data?: T; error?: unknown; response: Response };
@@ -37,4 +37,27 @@ export function usePolled<T>(request: () => Promise<Answer<T>>, everyMs: number,
   }, [load, isSettled, everyMs]);
 
   return { data, errors, isRefused, reload: load };
+}
+
+/**
+ * One request at a time on the user's action (a form, a button): `isBusy` while it runs, then `onDone` with its
+ * data, or the server's messages (or "cannot be reached") in `errors`.
+ */
+export function useRequest() {
+  const [errors, setErrors] = useState<ShownErrors>(NO_ERRORS);
+  const [isBusy, setBusy] = useState(false);
+  const run = async <T>(request: () => Promise<{ data?: T; error?: unknown }>, onDone: (data: T) => void | Promise<void>) => {
+    setBusy(true);
+    try {
+      const { data, error } = await request();
+      if (error !== undefined || data === undefined) return setErrors(shownErrors(error));
+      setErrors(NO_ERRORS);
+      await onDone(data);
+    } catch {
+      setErrors(unreachable());
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { errors, setErrors, isBusy, run };
 }
