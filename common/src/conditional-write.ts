@@ -32,27 +32,92 @@ export function writeIsolation(): WriteIsolation {
 const writes = new KeyedQueue();
 
 /**
+ * Which documents were written lately, for `readForUpdate` (`process` isolation): every write through
+ * `serialized` gets the next number, and each document its last one, for the most recently written
+ * documents; every write not remembered has a number at most `forgottenUpTo`.
+ */
+const lastWrites = new Map<string, number>();
+const REMEMBERED_WRITES = 100_000;
+let writeCount = 0;
+let forgottenUpTo = 0;
+
+function noteWrite(key: string): void {
+  writeCount++;
+  lastWrites.delete(key);
+  lastWrites.set(key, writeCount);
+  if (lastWrites.size > REMEMBERED_WRITES) {
+    const [oldest, number] = lastWrites.entries().next().value as [string, number];
+    lastWrites.delete(oldest);
+    forgottenUpTo = number;
+  }
+}
+
+function documentKey(model: Pick<Model<unknown>, 'collection'>, id: unknown): string {
+  return `${model.collection.collectionName}:${String(id)}`;
+}
+
+/**
  * Runs `write` after every earlier write of the same document started through this function has finished
  * (in `process` isolation; with `server` isolation the server orders them and `write` runs at once).
  */
 export function serialized<R>(model: Pick<Model<unknown>, 'collection'>, id: Types.ObjectId | string, write: () => Promise<R>): Promise<R> {
   if (isolation === 'server') return write();
-  return writes.run(`${model.collection.collectionName}:${String(id)}`, write);
+  const key = documentKey(model, id);
+  return writes.run(key, async () => {
+    try {
+      return await write();
+    } finally {
+      // Failed or not, the write may have changed the document.
+      noteWrite(key);
+    }
+  });
+}
+
+/** A mongoose query of one document by `_id`, not run yet (a query runs when awaited). */
+type OneDocumentQuery<R> = PromiseLike<R> & { model: Pick<Model<unknown>, 'collection'>; getFilter(): { _id?: unknown } };
+
+/** Documents read by `readForUpdate`: the key and the last write number when the read was sent. */
+const reads = new WeakMap<object, { key: string; after: number }>();
+
+/**
+ * Runs `query` (a read of one document by `_id`, e.g. `Model.findById(id).lean()`) to decide a conditional
+ * write, and returns its result. Give that result to `updateIfMatches` as `read`: with `process` isolation,
+ * where the condition is checked in memory, it then spares the second read of the document when nothing
+ * has written it since this read was sent (one database round trip less per conditional write).
+ */
+export async function readForUpdate<R>(query: OneDocumentQuery<R>): Promise<R> {
+  if (isolation === 'server') return query;
+  const key = documentKey(query.model, query.getFilter()._id);
+  // With a write of this document queued or running, the read may see it or not: not trusted.
+  const after = writes.isBusy(key) ? undefined : writeCount;
+  const doc = await query;
+  if (doc && typeof doc === 'object' && after !== undefined) reads.set(doc, { key, after });
+  return doc;
+}
+
+/** The document `read` (from `readForUpdate`), if no write of it has started since it was read. */
+function stillCurrent(key: string, read: object | undefined): object | undefined {
+  const mark = read && reads.get(read);
+  if (!mark || mark.key !== key) return undefined;
+  return (lastWrites.get(key) ?? forgottenUpTo) <= mark.after ? read : undefined;
 }
 
 /**
  * Applies `update` to the document `filter._id` only if it matches the whole `filter`, atomically with
  * respect to every other conditional write. Returns the document as written, or null when it did not match.
+ * `read`: the document as the caller read it with `readForUpdate`, to decide this write (see there).
  */
 export async function updateIfMatches<T>(
   model: Model<T>,
   filter: FilterQuery<T> & { _id: Types.ObjectId | string },
   update: UpdateQuery<T>,
+  read?: object | null,
 ): Promise<HydratedDocument<T> | null> {
   if (isolation === 'server') return model.findOneAndUpdate(filter, update, { new: true });
   const { _id, ...condition } = filter;
+  const key = documentKey(model, _id);
   return serialized(model, _id, async () => {
-    const current = await model.findById(_id).lean();
+    const current = stillCurrent(key, read ?? undefined) ?? (await model.findById(_id).lean());
     if (!current || !sift(condition as Parameters<typeof sift>[0])(current)) return null;
     return model.findOneAndUpdate({ _id } as FilterQuery<T>, update, { new: true });
   });

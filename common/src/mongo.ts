@@ -2,6 +2,6 @@
  * `@ticketing/common/mongo`: connecting mongoose (MongoDB or FerretDB) and the conditional single-document
  * writes that versioned replicas rely on. Needs mongoose; not NATS.
  */
-export { updateIfMatches, type WriteIsolation, writeIsolation } from './conditional-write';
+export { readForUpdate, updateIfMatches, type WriteIsolation, writeIsolation } from './conditional-write';
 export { KeyedQueue } from './keyed-queue';
 export { connectMongo, isFerretDb, isMongoConnected, type MongoConnection } from './mongo-connection';

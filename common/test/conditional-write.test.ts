@@ -1,5 +1,5 @@
 import { Subjects } from '@ticketing/common/events';
-import { updateIfMatches, writeIsolation } from '@ticketing/common/mongo';
+import { readForUpdate, updateIfMatches, writeIsolation } from '@ticketing/common/mongo';
 import { AggregateStore, OutboxRelay, outboxPlugin, type PendingEvent, pendingEvent } from '@ticketing/common/outbox';
 import { useTestDatabase } from '@ticketing/tools/testing/mongo';
 import { closeIsolated, connectIsolated } from '@ticketing/tools/testing/nats';
@@ -36,6 +36,62 @@ describe('conditional writes on the real server', () => {
       expect(results.filter(Boolean)).toHaveLength(1);
       const winner = results.find(Boolean);
       expect(await CounterModel.findById(_id).lean()).toMatchObject({ version: 1, title: winner?.title });
+    }
+  });
+
+  it('When twenty readers each write conditional on the version they read, then no two writes start from the same version', async () => {
+    for (let round = 0; round < 5; round++) {
+      const { _id } = await CounterModel.create({ title: 'x', version: 0 });
+      const results = await Promise.all(
+        Array.from({ length: 20 }, async (_, i) => {
+          const read = await readForUpdate(CounterModel.findById(_id).lean());
+          if (!read) throw new Error('not found');
+          return updateIfMatches(
+            CounterModel,
+            { _id, version: read.version },
+            { $set: { version: read.version + 1, title: `w${i}` } },
+            read,
+          );
+        }),
+      );
+      // A reader that saw an earlier winner's write may win the next version; none may overwrite a version.
+      const written = results.flatMap((doc) => (doc ? [doc.version] : []));
+      expect(written.length).toBeGreaterThanOrEqual(1);
+      expect(new Set(written).size).toBe(written.length);
+      expect((await CounterModel.findById(_id).lean())?.version).toBe(written.length);
+    }
+  });
+
+  it('When the document was written after it was read, then a write conditional on that read matches nothing', async () => {
+    const { _id } = await CounterModel.create({ title: 'x', version: 0 });
+    const stale = await readForUpdate(CounterModel.findById(_id));
+    expect(await updateIfMatches(CounterModel, { _id, version: 0 }, { $set: { version: 1, title: 'first' } })).not.toBeNull();
+    expect(await updateIfMatches(CounterModel, { _id, version: 0 }, { $set: { version: 1, title: 'second' } }, stale)).toBeNull();
+    expect(await CounterModel.findById(_id).lean()).toMatchObject({ version: 1, title: 'first' });
+  });
+
+  it('When a write was under way while the document was read, then that read is not trusted', async () => {
+    const { _id } = await CounterModel.create({ title: 'x', version: 0 });
+    const writing = updateIfMatches(CounterModel, { _id, version: 0 }, { $set: { version: 1, title: 'first' } });
+    const read = await readForUpdate(CounterModel.findById(_id).lean());
+    await writing;
+    // Whichever version the read saw, a write conditional on it is decided on the document as it is now.
+    const second = await updateIfMatches(CounterModel, { _id, version: read?.version }, { $set: { version: 2, title: 'second' } }, read);
+    expect(second !== null).toBe(read?.version === 1);
+    expect((await CounterModel.findById(_id).lean())?.version).toBe(second ? 2 : 1);
+  });
+
+  it('When the document read is still current, then the conditional write does not read it again (one round trip less on FerretDB)', async () => {
+    const { _id } = await CounterModel.create({ title: 'x', version: 0 });
+    const read = await readForUpdate(CounterModel.findById(_id).lean());
+    const reads = jest.spyOn(CounterModel, 'findById');
+    try {
+      expect(await updateIfMatches(CounterModel, { _id, version: 0 }, { $set: { version: 1 } }, read)).not.toBeNull();
+      // The read is stale now: the document is read again, and the write decided on it as it is (version 1).
+      expect((await updateIfMatches(CounterModel, { _id, version: 1 }, { $set: { version: 2 } }, read))?.version).toBe(2);
+      expect(reads).toHaveBeenCalledTimes(writeIsolation() === 'process' ? 1 : 0);
+    } finally {
+      reads.mockRestore();
     }
   });
 

@@ -132,10 +132,15 @@ export class AggregateStore<T extends { pendingEvents: PendingEvent[] }> impleme
 
   /**
    * Applies `update` to the document `filter._id` if it still matches `filter` (include the version read, so
-   * the write is conditional) and returns it as written, or null when it did not match.
+   * the write is conditional) and returns it as written, or null when it did not match. `read`: the document
+   * the decision was made on, read with `readForUpdate` (spares a second read on FerretDB).
    */
-  async update(filter: FilterQuery<T> & { _id: Types.ObjectId }, update: UpdateQuery<T>): Promise<HydratedDocument<T> | null> {
-    const doc = await this.committing(() => updateIfMatches(this.model, filter, update));
+  async update(
+    filter: FilterQuery<T> & { _id: Types.ObjectId },
+    update: UpdateQuery<T>,
+    read?: object | null,
+  ): Promise<HydratedDocument<T> | null> {
+    const doc = await this.committing(() => updateIfMatches(this.model, filter, update, read));
     if (doc) this.handOff(doc);
     return doc;
   }
@@ -421,7 +426,9 @@ export class OutboxRelay implements OutboxHandOff {
     if (events.length > 0) {
       // Exactly the subdocuments we published: an event appended since stays. Filtered on `_id` alone,
       // which FerretDB answers without reading the collection. The driver's own updateOne: the events are
-      // already in their stored shape (handed off through `storedShape`, or read from the document).
+      // already in their stored shape (handed off through `storedShape`, or read from the document). One
+      // write per document: FerretDB 1.24 deadlocks on an update command of several statements while inserts
+      // run (tried as a group commit of the removals: every client of the database stopped).
       const pull = { $pullAll: { pendingEvents: events } } as unknown as UpdateFilter<Record<string, unknown>>;
       await serialized(model, id, () => model.collection.updateOne({ _id: id }, pull));
     }

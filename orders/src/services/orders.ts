@@ -13,6 +13,7 @@ import {
   UnprocessableEventError,
 } from '@ticketing/common/events';
 import type { TraceContext } from '@ticketing/common/http';
+import { readForUpdate } from '@ticketing/common/mongo';
 import { pendingEvent } from '@ticketing/common/outbox';
 import { Order, type OrderDocument, orderEventData, orders, withTicket } from '../models/order';
 import { Ticket } from '../models/ticket';
@@ -100,6 +101,7 @@ async function transition(
       $set: { status, version, reservationKey: isHolding(status) ? order.reservationKey : order.id, ...(reason ? { reason } : {}) },
       $push: { pendingEvents: pendingEvent(Subjects.OrderUpdated, next, trace) },
     },
+    order,
   );
   return updated ?? undefined;
 }
@@ -112,7 +114,7 @@ async function transition(
 export async function applyReservationDecision(decision: ReservationEventData, trace?: TraceContext): Promise<ApplyResult> {
   requireObjectIds({ id: decision.id, 'ticket.id': decision.ticket.id });
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const order = await Order.findById(decision.id);
+    const order = await readForUpdate(Order.findById(decision.id));
     // The order exists here before any decision on it can: this one never will.
     if (!order) throw new UnprocessableEventError(`reservation decided for unknown order ${decision.id}`);
     if (order.status !== OrderStatus.Created || order.ticket.toHexString() !== decision.ticket.id) return 'stale';
@@ -133,7 +135,7 @@ export async function applyReservationDecision(decision: ReservationEventData, t
 export async function applyPayment(payment: PaymentEventData, trace?: TraceContext): Promise<ApplyResult> {
   requireObjectIds({ id: payment.id, orderId: payment.orderId });
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const order = await Order.findById(payment.orderId);
+    const order = await readForUpdate(Order.findById(payment.orderId));
     // payments pays only orders it learned of from this service: this one never existed.
     if (!order) throw new UnprocessableEventError(`payment ${payment.id} is for unknown order ${payment.orderId}`);
     if (order.status !== OrderStatus.AwaitingPayment) return 'stale';
@@ -149,7 +151,7 @@ export async function cancelOrder(
   trace?: TraceContext,
 ): Promise<{ order: OrderDocument; isChanged: boolean }> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const order = await Order.findById(orderId);
+    const order = await readForUpdate(Order.findById(orderId));
     if (!order) throw new NotFoundError('Order not found');
     if (order.userId !== userId) throw new NotAuthorizedError();
     if (order.status === OrderStatus.Complete) throw new BadRequestError('Cannot cancel a completed order');
@@ -180,7 +182,7 @@ export async function expireDueOrders(now = new Date(), batchSize = 100): Promis
  */
 export async function expireOrder(id: string, now = new Date()): Promise<'expired' | 'not due' | 'inactive'> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const order = await Order.findById(id);
+    const order = await readForUpdate(Order.findById(id));
     if (!order || !EXPIRING_STATUSES.includes(order.status)) return 'inactive';
     if (order.expiresAt > now) return 'not due';
     if (await transition(order, OrderStatus.Cancelled, CancelReason.Expired)) return 'expired';

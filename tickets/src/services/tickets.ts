@@ -10,6 +10,7 @@ import {
   UnprocessableEventError,
 } from '@ticketing/common/events';
 import type { TraceContext } from '@ticketing/common/http';
+import { readForUpdate } from '@ticketing/common/mongo';
 import { pendingEvent } from '@ticketing/common/outbox';
 import { Ticket, type TicketAttrs, type TicketDocument, ticketEventData, tickets } from '../models/ticket';
 
@@ -34,7 +35,7 @@ export async function createTicket(input: TicketInput & { userId: string }, trac
  */
 export async function updateTicket(id: string, userId: string, input: TicketInput, trace?: TraceContext): Promise<TicketDocument> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const ticket = await Ticket.findById(id);
+    const ticket = await readForUpdate(Ticket.findById(id));
     if (!ticket) throw new NotFoundError('Ticket not found');
     if (ticket.userId !== userId) throw new NotAuthorizedError();
     if (ticket.orderId) throw new BadRequestError('Cannot edit a reserved ticket');
@@ -46,6 +47,7 @@ export async function updateTicket(id: string, userId: string, input: TicketInpu
         $set: { title: next.title, price: next.price, version: next.version },
         $push: { pendingEvents: pendingEvent(Subjects.TicketUpdated, next, trace) },
       },
+      ticket,
     );
     if (updated) return updated;
   }
@@ -85,7 +87,7 @@ export async function applyOrderEvent(order: OrderEventData, trace?: TraceContex
   requireObjectIds({ id: order.id, 'ticket.id': order.ticket.id, userId: order.userId });
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     // A plain read (no mongoose document): this runs for every order event.
-    const ticket = await Ticket.findById(order.ticket.id).lean();
+    const ticket = await readForUpdate(Ticket.findById(order.ticket.id).lean());
     // Every order is placed on a ticket that exists here: this one never will.
     if (!ticket) throw new UnprocessableEventError(`order ${order.id} refers to unknown ticket ${order.ticket.id}`);
     const current = { _id: ticket._id, version: ticket.version };
@@ -93,11 +95,17 @@ export async function applyOrderEvent(order: OrderEventData, trace?: TraceContex
 
     if (ticket.orderId === order.id) {
       if (isHolding(order.status)) return order.version === 0 ? 'stale' : 'applied';
-      const freed = await tickets.update(current, {
-        $set: { version },
-        $unset: { orderId: 1 },
-        $push: { pendingEvents: pendingEvent(Subjects.TicketUpdated, { ...ticketEventData(ticket), orderId: undefined, version }, trace) },
-      });
+      const freed = await tickets.update(
+        current,
+        {
+          $set: { version },
+          $unset: { orderId: 1 },
+          $push: {
+            pendingEvents: pendingEvent(Subjects.TicketUpdated, { ...ticketEventData(ticket), orderId: undefined, version }, trace),
+          },
+        },
+        ticket,
+      );
       if (freed) return 'applied';
       continue;
     }
@@ -110,8 +118,8 @@ export async function applyOrderEvent(order: OrderEventData, trace?: TraceContex
       version: order.version,
       ticket: { id: order.ticket.id, version: ticketVersion },
     });
-    const written = rejection
-      ? await tickets.update(current, {
+    const change = rejection
+      ? {
           $push: {
             pendingEvents: pendingEvent(
               Subjects.ReservationDecided,
@@ -119,8 +127,8 @@ export async function applyOrderEvent(order: OrderEventData, trace?: TraceContex
               trace,
             ),
           },
-        })
-      : await tickets.update(current, {
+        }
+      : {
           $set: { orderId: order.id, version },
           $push: {
             pendingEvents: {
@@ -130,7 +138,8 @@ export async function applyOrderEvent(order: OrderEventData, trace?: TraceContex
               ],
             },
           },
-        });
+        };
+    const written = await tickets.update(current, change, ticket);
     if (written) return 'applied';
   }
   throw new Error(`ticket ${order.ticket.id} kept changing while applying order ${order.id} v${order.version}`);

@@ -58,10 +58,12 @@ export async function prepareBaseline(commit: GitInfo, log: (line: string) => vo
     await git(['worktree', 'add', '--detach', dir, commit.sha]);
   }
   linkNodeModules(dir);
-  log(`building the baseline (tsc -b common auth tickets orders in ${path.relative(repoRoot, dir)})`);
+  // The services that tree has (payments came later): `startSystem` starts each one it finds.
+  const projects = ['common', 'auth', 'tickets', 'orders', 'payments'].filter((name) => existsSync(path.join(dir, name, 'tsconfig.json')));
+  log(`building the baseline (tsc -b ${projects.join(' ')} in ${path.relative(repoRoot, dir)})`);
   const started = Date.now();
   try {
-    await run(path.join(dir, 'node_modules', '.bin', 'tsc'), ['-b', 'common', 'auth', 'tickets', 'orders'], {
+    await run(path.join(dir, 'node_modules', '.bin', 'tsc'), ['-b', ...projects], {
       cwd: dir,
       maxBuffer: 64 * 1024 * 1024,
     });

@@ -14,12 +14,11 @@ import { MongoClient } from 'mongodb';
 import { repoRoot } from '../stack/paths';
 import { type Stack, startStack } from '../stack/stack';
 import { describeWorkingTree, type GitInfo, prepareBaseline, resolveCommit } from './baseline';
-import { loadCommon } from './common-api';
 import { convergenceSeries, outOfOrder, settle } from './event-figures';
 import { type HttpBench, type HttpRun, httpRows, runHttpRow, sizeLabel, warmUp } from './http-figures';
 import { LoadGenerator } from './load';
 import { type BenchOptions, parseOptions } from './options';
-import { projectConsume, projectPublish, rawConsume, rawPublish } from './pubsub';
+import { measureInChild, type PubSubMeasurement } from './pubsub-process';
 import { aggregate, type BenchReport, type Machine, type RawResults, renderMarkdown } from './report';
 import { type FloodBench, type SigninFloodRun, signinFlood } from './signin-flood';
 import { nowMs } from './stats';
@@ -212,7 +211,7 @@ async function main(options: BenchOptions, teardown: Teardown): Promise<BenchRep
           await attempt(`${target.name} warm-up`, () => warmUp(httpBench, target, size));
           warmed.add(target);
         }
-        for (const row of options.parts.has('http') ? httpRows(size) : []) {
+        for (const row of options.parts.has('http') ? httpRows(size, options.endpoints) : []) {
           const run = await attempt(`${target.name} ${row.endpoint} ${row.route} c${row.connections} ${sizeLabel(size)}`, () =>
             runHttpRow(httpBench, target, row, round),
           );
@@ -264,28 +263,21 @@ async function main(options: BenchOptions, teardown: Teardown): Promise<BenchRep
   }
 
   log(`pub/sub: ${options.pubsubEvents.toLocaleString('en-US')} events per measurement`);
-  const apis = { current: loadCommon(current.root), baseline: baseline && loadCommon(baseline.root) };
+  // Each measurement in a new process (see pubsub-process.ts); the services are paused meanwhile.
   for (let round = 1; round <= (options.parts.has('pubsub') ? options.rounds : 0); round++) {
-    const record = async (what: string, into: number[], fn: () => Promise<number>) => {
-      const value = await attempt(`pub/sub ${what}`, fn);
+    const record = async (what: string, into: number[], measurement: PubSubMeasurement, root = current.root) => {
+      const value = await attempt(`pub/sub ${what}`, () => measureInChild(ctx.natsUrl, { measurement, root, count: options.pubsubEvents }));
       if (value !== undefined) {
         into.push(value);
         log(`r${round} ${what}: ${Math.round(value)} events/s`);
       }
     };
-    const n = options.pubsubEvents;
-    await record('raw publish', raw.pubsub.raw.publish, () => rawPublish(ctx, n));
-    await record('current Publisher', raw.pubsub.current.publish, () => projectPublish(ctx, apis.current, n));
-    if (apis.baseline && raw.pubsub.baseline) {
-      const api = apis.baseline;
-      await record('baseline Publisher', raw.pubsub.baseline.publish, () => projectPublish(ctx, api, n));
-    }
-    await record('raw consume', raw.pubsub.raw.consume, () => rawConsume(ctx, n));
-    await record('current Listener', raw.pubsub.current.consume, () => projectConsume(ctx, apis.current, n));
-    if (apis.baseline && raw.pubsub.baseline) {
-      const api = apis.baseline;
-      await record('baseline Listener', raw.pubsub.baseline.consume, () => projectConsume(ctx, api, n));
-    }
+    await record('raw publish', raw.pubsub.raw.publish, 'raw publish');
+    await record('current Publisher', raw.pubsub.current.publish, 'Publisher');
+    if (baseline && raw.pubsub.baseline) await record('baseline Publisher', raw.pubsub.baseline.publish, 'Publisher', baseline.root);
+    await record('raw consume', raw.pubsub.raw.consume, 'raw consume');
+    await record('current Listener', raw.pubsub.current.consume, 'Listener');
+    if (baseline && raw.pubsub.baseline) await record('baseline Listener', raw.pubsub.baseline.consume, 'Listener', baseline.root);
   }
 
   const processes = [
@@ -297,7 +289,7 @@ async function main(options: BenchOptions, teardown: Teardown): Promise<BenchRep
     ),
     ...floodBench.started,
   ].filter((p): p is { name: string; pid: number } => p.pid !== undefined);
-  const figures = aggregate(raw, options.sizes, baseline !== undefined, options.floodSec);
+  const figures = aggregate(raw, options.sizes, baseline !== undefined, options.floodSec, options.endpoints);
   figures.pubsub.events = options.pubsubEvents;
   return {
     generatedAt: new Date().toISOString(),

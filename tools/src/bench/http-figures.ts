@@ -71,9 +71,10 @@ export function rowLabel(row: HttpRow): string {
   return `${row.endpoint} · ${row.route} · c${row.connections} · ${sizeLabel(row.size)}`;
 }
 
-export function httpRows(size: number): HttpRow[] {
+/** The HTTP rows at `size` tickets, of every endpoint or of those named in `endpoints` (`--endpoints`). */
+export function httpRows(size: number, endpoints?: readonly string[]): HttpRow[] {
   const rows: HttpRow[] = [];
-  for (const { key, service } of ENDPOINTS) {
+  for (const { key, service } of ENDPOINTS.filter(({ key }) => !endpoints || endpoints.includes(key))) {
     for (const route of ROUTES) for (const connections of CONNECTIONS) rows.push({ endpoint: key, service, route, connections, size });
   }
   return rows;
@@ -359,7 +360,7 @@ async function measureRow(bench: HttpBench, target: Target, row: HttpRow, round:
 /** A short unrecorded run of every endpoint, so the first measured runs do not pay for JIT warm-up. */
 export async function warmUp(bench: HttpBench, target: Target, size: number): Promise<void> {
   if (bench.options.warmupSec <= 0) return;
-  for (const row of httpRows(size).filter((r) => r.route === 'direct' && r.connections === 10)) {
+  for (const row of httpRows(size, bench.options.endpoints).filter((r) => r.route === 'direct' && r.connections === 10)) {
     const prepared = await prepare(bench, target, row, bench.options.warmupSec);
     const before = await eventCounts(bench.ctx, target);
     try {

@@ -1,3 +1,4 @@
+import { ENDPOINTS } from './http-figures';
 /** Command-line options of `npm run bench`. */
 
 export interface BenchOptions {
@@ -35,6 +36,8 @@ export interface BenchOptions {
   floodSec: number;
   /** Warm-up seconds per endpoint before the first round of each system (0: none). */
   warmupSec: number;
+  /** The HTTP endpoints measured (`--endpoints`), all when undefined. */
+  endpoints?: string[];
   /** The parts measured (all by default); a partial report leaves the others' rows and targets out. */
   parts: ReadonlySet<BenchPart>;
 }
@@ -58,6 +61,7 @@ const USAGE = `Usage: npm run bench -- [options]
   --slow-ms <ms>        skip a row whose single probe request takes longer (default 2000, quick 10000)
   --flood <s>           seconds of the 32-connection sign-in flood, and of the idle sign-ins before it (default 5, quick 2)
   --json <file>         write the JSON report there instead of to .bench/ (the markdown is printed as always)
+  --endpoints <list>    only these HTTP endpoints, e.g. "POST /api/tickets,GET /api/tickets/:id" (default all)
   --only <list>         measure only some parts: http, events (convergence, settle, out-of-order), pubsub,
                         flood (sign-in under a 32-connection flood)
   --help`;
@@ -94,6 +98,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     'flood',
     'json',
     'only',
+    'endpoints',
   ]);
   for (const name of flags.keys()) if (!known.has(name)) throw new Error(`unknown option --${name}\n${USAGE}`);
 
@@ -121,8 +126,17 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     if (!(BENCH_PARTS as readonly string[]).includes(name)) throw new Error(`--only takes ${BENCH_PARTS.join(', ')}; got "${name}"`);
     parts.add(name as BenchPart);
   }
+  const endpoints = text('endpoints')
+    ?.split(',')
+    .map((e) => e.trim());
+  for (const endpoint of endpoints ?? []) {
+    if (!ENDPOINTS.some(({ key }) => key === endpoint)) {
+      throw new Error(`--endpoints takes ${ENDPOINTS.map(({ key }) => key).join(', ')}; got "${endpoint}"`);
+    }
+  }
   return {
     quick,
+    endpoints,
     baseline: baselineFlag === 'none' ? undefined : baselineFlag,
     rounds: Math.floor(number('rounds', quick ? 1 : 3, 1)),
     roundsLarge: Math.floor(number('rounds-large', 1, 1)),
@@ -139,7 +153,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     slowMs: number('slow-ms', quick ? 10_000 : 2_000, 10),
     jsonFile: text('json'),
     floodSec: number('flood', quick ? 2 : 5, 0.5),
-    warmupSec: quick ? 0 : 0.5,
+    warmupSec: quick ? 0 : 2,
     parts,
   };
 }

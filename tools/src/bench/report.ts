@@ -266,12 +266,13 @@ export function aggregate(
   sizes: number[],
   hasBaseline: boolean,
   floodSec: number,
+  endpoints?: readonly string[],
 ): Pick<BenchReport, 'http' | 'convergence' | 'settle' | 'outOfOrder' | 'signinFlood' | 'pubsub' | 'resources'> {
   const runsOf = (target: TargetName, label: string) => raw.httpRuns.filter((r) => r.target === target && r.label === label);
   const http: HttpFigure[] = [];
   const cpuPer1k: ResourceRow[] = [];
   for (const size of sizes) {
-    for (const row of httpRows(size)) {
+    for (const row of httpRows(size, endpoints)) {
       const label = rowLabel(row);
       const current = httpCell(runsOf('current', label));
       const baseline = hasBaseline ? httpCell(runsOf('baseline', label)) : undefined;

@@ -1,7 +1,11 @@
 /** Small statistics over plain number arrays. */
 
+/** The middle value, or the mean of the two middle values of an even count (with 2 rounds: their mean). */
 export function median(values: readonly number[]): number | undefined {
-  return percentile(values, 50);
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle] : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
 
 /** Nearest-rank percentile (p in 0..100); undefined for an empty array. */
