@@ -61,8 +61,11 @@ function documentKey(model: Pick<Model<unknown>, 'collection'>, id: unknown): st
  * (in `process` isolation; with `server` isolation the server orders them and `write` runs at once).
  */
 export function serialized<R>(model: Pick<Model<unknown>, 'collection'>, id: Types.ObjectId | string, write: () => Promise<R>): Promise<R> {
-  if (isolation === 'server') return write();
-  const key = documentKey(model, id);
+  return isolation === 'server' ? write() : inTurn(documentKey(model, id), write);
+}
+
+/** Runs `write` in the turn of the document `key` and numbers it when it is done (`process` isolation). */
+function inTurn<R>(key: string, write: () => Promise<R>): Promise<R> {
   return writes.run(key, async () => {
     try {
       return await write();
@@ -96,7 +99,7 @@ export async function readForUpdate<R>(query: OneDocumentQuery<R>): Promise<R> {
 }
 
 /** The document `read` (from `readForUpdate`), if no write of it has started since it was read. */
-function stillCurrent(key: string, read: object | undefined): object | undefined {
+function stillCurrent(key: string, read: object | null | undefined): object | undefined {
   const mark = read && reads.get(read);
   if (!mark || mark.key !== key) return undefined;
   return (lastWrites.get(key) ?? forgottenUpTo) <= mark.after ? read : undefined;
@@ -116,8 +119,8 @@ export async function updateIfMatches<T>(
   if (isolation === 'server') return model.findOneAndUpdate(filter, update, { new: true });
   const { _id, ...condition } = filter;
   const key = documentKey(model, _id);
-  return serialized(model, _id, async () => {
-    const current = stillCurrent(key, read ?? undefined) ?? (await model.findById(_id).lean());
+  return inTurn(key, async () => {
+    const current = stillCurrent(key, read) ?? (await model.findById(_id).lean());
     if (!current || !sift(condition as Parameters<typeof sift>[0])(current)) return null;
     return model.findOneAndUpdate({ _id } as FilterQuery<T>, update, { new: true });
   });
