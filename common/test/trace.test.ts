@@ -43,6 +43,12 @@ describe('continueTrace', () => {
       expect(parts(made)[1]).not.toBe('0'.repeat(32));
     }
   });
+
+  it('When many traces start, across refills of the random pool, then every trace id and span id is new', () => {
+    const made = Array.from({ length: 1_000 }, () => parts(continueTrace()));
+    const ids = made.flatMap(([, traceId, spanId]) => [traceId, spanId]);
+    expect(new Set(ids).size).toBe(2_000);
+  });
 });
 
 describe('a trace across the bus (JetStream)', () => {

@@ -140,11 +140,17 @@ describe('later order events', () => {
     expect((await stored()).version).toBe(1);
   });
 
-  it('When the holding order moves to a status that keeps the ticket, then nothing is written', async () => {
+  it('When the holding order moves to a status that keeps the ticket, then nothing is read or written', async () => {
     const o = order();
     await created.onMessage(o.created);
-    expect(await updated.onMessage(o.at(1, OrderStatus.AwaitingPayment))).toBe('applied');
-    expect(await updated.onMessage(o.at(2, OrderStatus.Complete))).toBe('applied');
+    const reads = jest.spyOn(Ticket, 'findById');
+    try {
+      expect(await updated.onMessage(o.at(1, OrderStatus.AwaitingPayment))).toBe('stale');
+      expect(await updated.onMessage(o.at(2, OrderStatus.Complete))).toBe('stale');
+      expect(reads).not.toHaveBeenCalled();
+    } finally {
+      reads.mockRestore();
+    }
 
     const t = await stored();
     expect(t.orderId).toBe(o.id);

@@ -76,15 +76,19 @@ export function reservationVerdict(
  * - `order:created` of a new order: the reservation is decided (`reservationVerdict`). Accepted: the ticket
  *   is reserved (version + 1, `ticket:updated`) and `reservation:decided` accepted is announced in the same
  *   write. Rejected: only `reservation:decided` rejected, with the reason; the ticket does not change.
- * - An event of the holding order: a cancellation frees the ticket (version + 1); any other status keeps it.
- * - A later event of an order that does not hold the ticket: if its `order:created` would still be accepted,
- *   that event has not been applied yet (`gap`: wait for it); otherwise it can never reserve the ticket, and
- *   the event has nothing to change (`stale`).
+ * - A later event that keeps the ticket held (`awaiting:payment`, `complete`): an order gets there only after
+ *   tickets accepted its reservation, in the very write that reserved the ticket. Such an event has nothing
+ *   for the ticket, whoever holds it now (`stale`), and is acknowledged without reading it.
+ * - A cancellation of the holding order frees the ticket (version + 1).
+ * - A cancellation of an order that does not hold the ticket: if its `order:created` would still be
+ *   accepted, that event has not been applied yet (`gap`: wait for it); otherwise the order can never
+ *   reserve the ticket, and the cancellation has nothing to change (`stale`).
  *
  * Every write is conditional on the ticket version read, and every change of the holder bumps it.
  */
 export async function applyOrderEvent(order: OrderEventData, trace?: TraceContext): Promise<ApplyResult> {
   requireObjectIds({ id: order.id, 'ticket.id': order.ticket.id, userId: order.userId });
+  if (order.version > 0 && isHolding(order.status)) return 'stale';
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     // A plain read (no mongoose document): this runs for every order event.
     const ticket = await readForUpdate(Ticket.findById(order.ticket.id).lean());
@@ -94,7 +98,8 @@ export async function applyOrderEvent(order: OrderEventData, trace?: TraceContex
     const version = ticket.version + 1;
 
     if (ticket.orderId === order.id) {
-      if (isHolding(order.status)) return order.version === 0 ? 'stale' : 'applied';
+      // Its order:created again (a redelivery): the reservation stands.
+      if (isHolding(order.status)) return 'stale';
       const freed = await tickets.update(
         current,
         {
