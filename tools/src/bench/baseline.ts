@@ -1,10 +1,13 @@
 /**
  * The baseline: another commit of this repository, checked out as a git worktree under
- * `.tools/bench/baseline-<sha>` and built cheaply: its node_modules links to every entry of this
- * repository's node_modules except `@ticketing`, whose `common` points at the worktree's own common/.
+ * `.tools/bench/baseline-<sha>` and built there. When its lockfile is the same as this tree's, its
+ * node_modules links to every entry of this repository's node_modules except `@ticketing`, whose `common`
+ * points at the worktree's own common/ (no install). Otherwise (a dependency added or removed since) it gets
+ * its own dependencies, installed from its own lockfile.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { repoRoot, toolsDir } from '../stack/paths';
@@ -57,7 +60,7 @@ export async function prepareBaseline(commit: GitInfo, log: (line: string) => vo
     log(`creating worktree of ${commit.short} in ${path.relative(repoRoot, dir)}`);
     await git(['worktree', 'add', '--detach', dir, commit.sha]);
   }
-  linkNodeModules(dir);
+  await provideNodeModules(dir, log);
   // The services that tree has (payments came later): `startSystem` starts each one it finds.
   const projects = ['common', 'auth', 'tickets', 'orders', 'payments'].filter((name) => existsSync(path.join(dir, name, 'tsconfig.json')));
   log(`building the baseline (tsc -b ${projects.join(' ')} in ${path.relative(repoRoot, dir)})`);
@@ -76,6 +79,35 @@ export async function prepareBaseline(commit: GitInfo, log: (line: string) => vo
 }
 
 /** node_modules of the worktree: a link per entry of ours, and @ticketing/common → the worktree's common. */
+const lockHash = (root: string) => {
+  const file = path.join(root, 'package-lock.json');
+  return existsSync(file) ? createHash('sha256').update(readFileSync(file)).digest('hex') : 'none';
+};
+
+/** The worktree's dependencies: this tree's, linked, when the lockfiles match; else its own, installed once. */
+async function provideNodeModules(worktree: string, log: (line: string) => void): Promise<void> {
+  const wanted = lockHash(worktree);
+  const marker = path.join(worktree, 'node_modules', '.installed-from-lock');
+  if (wanted === lockHash(repoRoot)) {
+    if (existsSync(marker)) rmSync(path.join(worktree, 'node_modules'), { recursive: true, force: true });
+    linkNodeModules(worktree);
+    return;
+  }
+  if (existsSync(marker) && readFileSync(marker, 'utf8') === wanted) return;
+  log('the baseline locks other dependencies than this tree: installing its own (npm install, from its lockfile)');
+  rmSync(path.join(worktree, 'node_modules'), { recursive: true, force: true });
+  const started = Date.now();
+  try {
+    // Scripts off: nothing the services need builds at install (they would download browsers and mongod).
+    await run('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts'], { cwd: worktree, maxBuffer: 64 * 1024 * 1024 });
+  } catch (err) {
+    const e = err as { stderr?: string; message: string };
+    throw new Error(`the baseline's dependencies did not install: ${(e.stderr || e.message).slice(-2_000)}`);
+  }
+  writeFileSync(marker, wanted);
+  log(`installed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
 function linkNodeModules(worktree: string): void {
   const source = path.join(repoRoot, 'node_modules');
   const target = path.join(worktree, 'node_modules');
