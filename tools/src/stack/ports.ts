@@ -4,10 +4,32 @@ import net from 'node:net';
 const handedOut = new Set<number>();
 
 /**
+ * Where our ports come from: below Linux's ephemeral range (32768 and up, from which the kernel picks for
+ * `listen(0)` and for outgoing connections), in a slice of its own for each process. Several processes
+ * (jest workers, the bench) start servers at the same moment; with ports from the shared ephemeral range, one
+ * process could pick a port another had just probed and not bound yet, and a readiness probe could then be
+ * answered by the other process's server.
+ */
+const RANGE_START = 20_000;
+const SLICE = 250;
+const SLICES = 48;
+const sliceStart = RANGE_START + (process.pid % SLICES) * SLICE;
+
+/**
  * A TCP port that was free a moment ago on 127.0.0.1, and not handed out before by this process (the kernel
  * may offer a port again once its probe closed, before the server it was meant for has bound it).
  */
 export async function freePort(): Promise<number> {
+  const offset = Math.floor(Math.random() * SLICE);
+  for (let i = 0; i < SLICE; i++) {
+    const port = sliceStart + ((offset + i) % SLICE);
+    if (handedOut.has(port)) continue;
+    // Reserved before the probe: calls made side by side (Promise.all) never get the same port.
+    handedOut.add(port);
+    if (await isFree(port)) return port;
+    handedOut.delete(port);
+  }
+  // The slice is used up: any port the kernel offers.
   for (let attempt = 0; attempt < 50; attempt++) {
     const port = await probeFreePort();
     if (!handedOut.has(port)) {
@@ -16,6 +38,15 @@ export async function freePort(): Promise<number> {
     }
   }
   throw new Error('no free port found that was not handed out already');
+}
+
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.unref();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
 }
 
 function probeFreePort(): Promise<number> {
@@ -30,7 +61,6 @@ function probeFreePort(): Promise<number> {
   });
 }
 
-/** Resolves once something accepts TCP connections on host:port. */
 export function canConnect(port: number, host = '127.0.0.1', timeoutMs = 500): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ port, host });
