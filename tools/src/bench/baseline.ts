@@ -78,7 +78,6 @@ export async function prepareBaseline(commit: GitInfo, log: (line: string) => vo
   return dir;
 }
 
-/** node_modules of the worktree: a link per entry of ours, and @ticketing/common → the worktree's common. */
 const lockHash = (root: string) => {
   const file = path.join(root, 'package-lock.json');
   return existsSync(file) ? createHash('sha256').update(readFileSync(file)).digest('hex') : 'none';
@@ -108,6 +107,7 @@ async function provideNodeModules(worktree: string, log: (line: string) => void)
   log(`installed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
+/** node_modules of the worktree: a link per entry of ours, and @ticketing/common → the worktree's common. */
 function linkNodeModules(worktree: string): void {
   const source = path.join(repoRoot, 'node_modules');
   const target = path.join(worktree, 'node_modules');

@@ -16,8 +16,8 @@ const SLICES = 48;
 const sliceStart = RANGE_START + (process.pid % SLICES) * SLICE;
 
 /**
- * A TCP port that was free a moment ago on 127.0.0.1, and not handed out before by this process (the kernel
- * may offer a port again once its probe closed, before the server it was meant for has bound it).
+ * A TCP port of this process's slice that was free a moment ago on 127.0.0.1 and was not handed out before by
+ * this process (a probe's port is free again once it closed, before the server it was meant for has bound it).
  */
 export async function freePort(): Promise<number> {
   const offset = Math.floor(Math.random() * SLICE);
@@ -26,13 +26,13 @@ export async function freePort(): Promise<number> {
     if (handedOut.has(port)) continue;
     // Reserved before the probe: calls made side by side (Promise.all) never get the same port.
     handedOut.add(port);
-    if (await isFree(port)) return port;
+    if ((await probe(port)) !== undefined) return port;
     handedOut.delete(port);
   }
   // The slice is used up: any port the kernel offers.
   for (let attempt = 0; attempt < 50; attempt++) {
-    const port = await probeFreePort();
-    if (!handedOut.has(port)) {
+    const port = await probe(0);
+    if (port !== undefined && !handedOut.has(port)) {
       handedOut.add(port);
       return port;
     }
@@ -40,27 +40,20 @@ export async function freePort(): Promise<number> {
   throw new Error('no free port found that was not handed out already');
 }
 
-function isFree(port: number): Promise<boolean> {
+/** Listens on `port` (0: one the kernel picks) and closes again; the port it got, or undefined if it was taken. */
+function probe(port: number): Promise<number | undefined> {
   return new Promise((resolve) => {
     const server = net.createServer();
     server.unref();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
-
-function probeFreePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.once('error', () => resolve(undefined));
+    server.listen(port, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : undefined));
     });
   });
 }
 
+/** Resolves once something accepts TCP connections on host:port. */
 export function canConnect(port: number, host = '127.0.0.1', timeoutMs = 500): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ port, host });
