@@ -1,8 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { MongoClient } from 'mongodb';
 import { startOwnMongo } from '@ticketing/tools/stack/mongo';
+import { MongoClient } from 'mongodb';
 
 /** The FerretDB the stack starts: Go's collector tuned (GOGC), and answering queries. */
 describe('the stack FerretDB', () => {
