@@ -53,6 +53,28 @@ describe('JetStream specifics', () => {
     expect((await bus.manager.streams.info(bus.streamName)).state.messages).toBe(2);
   });
 
+  it('When events are published during one turn of the event loop, then they go to the server in one socket write, all stored', async () => {
+    transports = await connectIsolated(1);
+    const [bus] = transports;
+    // The client's socket writer (nats.js internals): each call is one write to the server.
+    const { transport } = (bus.connection as unknown as { protocol: { transport: { send(frame: Uint8Array): void } } }).protocol;
+    const send = jest.spyOn(transport, 'send');
+    const publisher = new TicketCreatedPublisher(bus);
+    // Twenty callbacks of one turn (timers due together), as the completions of twenty database writes are:
+    // microtasks run between them, so without batching each publish would be a write of its own.
+    const published = Array.from(
+      { length: 20 },
+      (_, i) =>
+        new Promise<void>((resolve, reject) => {
+          setTimeout(() => publisher.publish({ ...ticket(0), id: `ticket-${i}` }).then(resolve, reject), 0);
+        }),
+    );
+    await Promise.all(published);
+
+    expect(send).toHaveBeenCalledTimes(1);
+    expect((await bus.manager.streams.info(bus.streamName)).state.messages).toBe(20);
+  });
+
   it('When the streams are provisioned, then they use file storage and a dedupe window', async () => {
     transports = await connectIsolated(1);
     const [bus] = transports;

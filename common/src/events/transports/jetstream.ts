@@ -142,6 +142,26 @@ class AckBatch {
   }
 }
 
+/**
+ * The end of the current turn of the event loop, shared by every caller in that turn. Each JetStream publish
+ * is a request, and the client writes what it has to send once per microtask checkpoint: a publish started
+ * when its database write completed (each completion is a turn's callback of its own) went out in a socket
+ * write of its own. Publishes asked for during one turn now start together at its end, in one write.
+ */
+class TurnEnd {
+  private end?: Promise<void>;
+
+  wait(): Promise<void> {
+    this.end ??= new Promise((resolve) =>
+      setImmediate(() => {
+        this.end = undefined;
+        resolve();
+      }),
+    );
+    return this.end;
+  }
+}
+
 export class JetStreamTransport implements EventTransport {
   readonly kind = 'jetstream' as const;
   readonly subjects: SubjectMapping;
@@ -153,6 +173,7 @@ export class JetStreamTransport implements EventTransport {
   private isReconnecting = false;
   private readonly reconnectListeners: Array<() => void> = [];
   private readonly onError?: (err: unknown, context: string) => void;
+  private readonly publishTurn = new TurnEnd();
 
   private constructor(
     readonly connection: NatsConnection,
@@ -265,6 +286,7 @@ export class JetStreamTransport implements EventTransport {
   }
 
   async publish(subject: string, payload: Uint8Array, options: PublishOptions = {}): Promise<void> {
+    await this.publishTurn.wait();
     await this.client.publish(this.subjects.toWire(subject), payload, {
       ...(options.messageId ? { msgID: options.messageId } : {}),
       ...(options.trace ? { headers: traceHeaders(options.trace) } : {}),
