@@ -26,6 +26,8 @@ export interface ManagedProcessOptions {
 export class ManagedProcess {
   private child?: ChildProcess;
   private exited?: Promise<number | null>;
+  /** The exit of a stop under way (set by `stop`/`kill` until the exit is seen). */
+  private stopping?: Promise<number | null>;
 
   constructor(readonly options: ManagedProcessOptions) {}
 
@@ -38,6 +40,10 @@ export class ManagedProcess {
   }
 
   async start(): Promise<void> {
+    // A stop under way (a SIGKILL sent, its exit not seen yet) is waited for: the process may still look
+    // alive, and a start that returned at once would leave it dead (a caller that saw its connections drop
+    // before its exit was reported restarts it).
+    if (this.stopping) await this.stopping;
     if (this.isRunning) return;
     const { command, args, env, cwd, logFile, name } = this.options;
     const { echoPrefix } = this.options;
@@ -79,9 +85,14 @@ export class ManagedProcess {
     if (!child || !this.isRunning) return child?.exitCode ?? null;
     child.kill(signal);
     const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    const code = await this.exited;
-    clearTimeout(timer);
-    return code ?? null;
+    const stopping = this.exited;
+    this.stopping = stopping;
+    try {
+      return (await stopping) ?? null;
+    } finally {
+      clearTimeout(timer);
+      if (this.stopping === stopping) this.stopping = undefined;
+    }
   }
 
   /** Simulates a crash: SIGKILL, no chance to clean up. */
