@@ -9,11 +9,11 @@ import { z } from 'zod';
 export const userPayloadSchema = z.object({ id: z.string().min(1), email: z.string().min(1) });
 /** What a session token must carry: the user, and an expiry (a token without `exp` would be valid forever). */
 const sessionTokenSchema = userPayloadSchema.extend({ exp: z.number().int().positive(), jti: z.string().min(1).optional() });
+export type UserPayload = z.infer<typeof userPayloadSchema>;
 type SessionClaims = z.infer<typeof sessionTokenSchema>;
 
 /** Session tokens remembered as verified, per middleware (see `currentUser`). */
 const VERIFIED_TOKENS = 10_000;
-export type UserPayload = z.infer<typeof userPayloadSchema>;
 
 /** Name of the httpOnly cookie that holds the session JWT. */
 export const SESSION_COOKIE = 'session';
@@ -98,7 +98,9 @@ export function currentUser(verification: SessionVerification): RequestHandler {
     if (!found) return undefined;
     const payload = sessionTokenSchema.safeParse(jwt.verify(token, found.key, { algorithms: [found.algorithm] }));
     if (!payload.success) return undefined;
-    verified.set(token, payload.data, { ttl: payload.data.exp * 1000 - Date.now() });
+    // lru-cache reads a ttl of 0 as "no expiry": a token at its last millisecond is not remembered.
+    const ttl = payload.data.exp * 1000 - Date.now();
+    if (ttl > 0) verified.set(token, payload.data, { ttl });
     return payload.data;
   };
   return (req, _res, next) => {
