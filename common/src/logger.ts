@@ -1,4 +1,5 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
+import { endOfTurn } from './end-of-turn';
 
 export type { Logger };
 
@@ -9,7 +10,7 @@ interface LineSink {
 
 /**
  * pino's destination: the lines logged during one turn of the event loop are written together at its end
- * (`setImmediate`), in one synchronous write. A busy service finishes several requests per turn, and a write
+ * (`endOfTurn`), in one synchronous write. A busy service finishes several requests per turn, and a write
  * per line was one system call of the six to ten each request costs. Nothing waits for a later event:
  * the batch goes out before the next turn reads any I/O, and at once when the process exits (`process.exit`,
  * a signal handled by `Shutdown`, a fatal error), including lines logged by other `exit` listeners. Only a
@@ -20,7 +21,6 @@ interface LineSink {
  */
 export class TurnBatchedLines implements DestinationStream {
   private pending: string[] = [];
-  private isScheduled = false;
   private isExiting = false;
 
   constructor(private readonly sink: LineSink) {}
@@ -28,10 +28,7 @@ export class TurnBatchedLines implements DestinationStream {
   write(line: string): void {
     this.pending.push(line);
     if (this.isExiting) this.flush();
-    else if (!this.isScheduled) {
-      this.isScheduled = true;
-      setImmediate(this.flushScheduled);
-    }
+    else if (this.pending.length === 1) void endOfTurn().then(() => this.flush());
   }
 
   /** Writes what is pending now (pino's `logger.flush`). */
@@ -49,11 +46,6 @@ export class TurnBatchedLines implements DestinationStream {
     this.isExiting = true;
     this.flush();
   }
-
-  private readonly flushScheduled = (): void => {
-    this.isScheduled = false;
-    this.flush();
-  };
 }
 
 let stdout: TurnBatchedLines | undefined;

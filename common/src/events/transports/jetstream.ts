@@ -12,6 +12,7 @@ import {
   StorageType,
 } from '@nats-io/jetstream';
 import { connect, headers, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
+import { endOfTurn } from '../../end-of-turn';
 import type { TraceContext } from '../../trace';
 import type {
   DeadLetter,
@@ -120,16 +121,13 @@ const PULL_EXPIRES_MS = 5_000;
  */
 class AckBatch {
   private pending: JsMsg[] = [];
-  private scheduled?: NodeJS.Immediate;
 
   add(message: JsMsg): void {
     this.pending.push(message);
-    this.scheduled ??= setImmediate(() => this.flush());
+    if (this.pending.length === 1) void endOfTurn().then(() => this.flush());
   }
 
   flush(): void {
-    if (this.scheduled) clearImmediate(this.scheduled);
-    this.scheduled = undefined;
     const batch = this.pending;
     this.pending = [];
     for (const message of batch) {
@@ -139,26 +137,6 @@ class AckBatch {
         // The connection closed: the server redelivers the message after ackWait, as for any lost ack.
       }
     }
-  }
-}
-
-/**
- * The end of the current turn of the event loop, shared by every caller in that turn. Each JetStream publish
- * is a request, and the client writes what it has to send once per microtask checkpoint: a publish started
- * when its database write completed (each completion is a turn's callback of its own) went out in a socket
- * write of its own. Publishes asked for during one turn now start together at its end, in one write.
- */
-class TurnEnd {
-  private end?: Promise<void>;
-
-  wait(): Promise<void> {
-    this.end ??= new Promise((resolve) =>
-      setImmediate(() => {
-        this.end = undefined;
-        resolve();
-      }),
-    );
-    return this.end;
   }
 }
 
@@ -173,7 +151,6 @@ export class JetStreamTransport implements EventTransport {
   private isReconnecting = false;
   private readonly reconnectListeners: Array<() => void> = [];
   private readonly onError?: (err: unknown, context: string) => void;
-  private readonly publishTurn = new TurnEnd();
 
   private constructor(
     readonly connection: NatsConnection,
@@ -286,7 +263,9 @@ export class JetStreamTransport implements EventTransport {
   }
 
   async publish(subject: string, payload: Uint8Array, options: PublishOptions = {}): Promise<void> {
-    await this.publishTurn.wait();
+    // Publishes asked for during one turn start together at its end: one socket write for all of them (each
+    // relay publish follows a database reply, a callback of its own).
+    await endOfTurn();
     await this.client.publish(this.subjects.toWire(subject), payload, {
       ...(options.messageId ? { msgID: options.messageId } : {}),
       ...(options.trace ? { headers: traceHeaders(options.trace) } : {}),
