@@ -17,4 +17,5 @@ export {
   outboxPlugin,
   type PendingEvent,
   pendingEvent,
+  type WrittenAggregate,
 } from './events/outbox';

@@ -192,4 +192,28 @@ describe('the outbox hand-off', () => {
       await closeIsolated([bus]);
     }
   });
+
+  it('When a store inserts a plain record whose events have their fields in another order, then the hand-off still removes them once published', async () => {
+    const [bus] = await connectIsolated(1);
+    try {
+      const store = new AggregateStore(CounterModel);
+      const relay = new OutboxRelay([CounterModel], bus, { sweepIntervalMs: 0 });
+      store.attach(relay);
+      const _id = new Types.ObjectId();
+      const { subject, messageId, payload } = event(_id, 0);
+      // As a caller might build it: another field order, and absent trace fields present as undefined.
+      const pendingEvents = [{ payload, messageId, subject, requestId: undefined, traceparent: undefined }];
+
+      const inserted = await store.insert({ _id, title: 'x', version: 0, pendingEvents });
+      expect(inserted._id).toBe(_id);
+      // Only the hand-off runs (no start, no flush, no stop): wait until it has published and removed.
+      for (let waited = 0; relay.backlog > 0 && waited < 5_000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+
+      expect((await bus.manager.streams.info(bus.streamName)).state.messages).toBe(1);
+      expect((await CounterModel.findById(_id).lean())?.pendingEvents).toEqual([]);
+      await relay.stop();
+    } finally {
+      await closeIsolated([bus]);
+    }
+  });
 });

@@ -4,7 +4,7 @@ import { newUser } from '@ticketing/tools/testing/session';
 import { mongo, Types } from 'mongoose';
 import { OrderCreatedListener } from '../src/events/listeners/order-created-listener';
 import { OrderUpdatedListener } from '../src/events/listeners/order-updated-listener';
-import { Ticket, type TicketDocument } from '../src/models/ticket';
+import { Ticket, type TicketView } from '../src/models/ticket';
 import { createTicket, updateTicket } from '../src/services/tickets';
 
 useTestDatabase();
@@ -16,7 +16,7 @@ const updated = new OrderUpdatedListener(noTransport);
 
 const buyer = newUser('buyer');
 const seller = newUser('seller');
-let ticket: TicketDocument;
+let ticket: TicketView;
 beforeEach(async () => {
   ticket = await createTicket({ title: 'Concert', price: 20, userId: seller.id });
 });
@@ -191,7 +191,7 @@ describe('bookkeeping', () => {
     const o = order({ ticketVersion: version });
     expect(await created.onMessage(o.created)).toBe('applied');
     expect(await updated.onMessage(o.at(1, OrderStatus.Cancelled))).toBe('applied');
-    await Ticket.updateOne({ _id: ticket._id }, { $set: { pendingEvents: [] } });
+    await Ticket.updateOne({ _id: ticket.id }, { $set: { pendingEvents: [] } });
   }
   const size = async () => mongo.BSON.calculateObjectSize((await Ticket.findById(ticket.id).lean()) ?? {});
 

@@ -12,7 +12,7 @@ describe('conditional writes on tickets', () => {
     const ticket = await createTicket({ title: 'Concert', price: 20, userId: seller.id });
     await updateTicket(ticket.id, seller.id, { title: 'Concert II', price: 21 });
 
-    const stale = await Ticket.updateOne({ _id: ticket._id, version: 0 }, { $set: { title: 'stale write', version: 1 } });
+    const stale = await Ticket.updateOne({ _id: ticket.id, version: 0 }, { $set: { title: 'stale write', version: 1 } });
 
     expect(stale.matchedCount).toBe(0);
     const stored = await Ticket.findById(ticket.id);

@@ -37,11 +37,9 @@ export class ActiveOrders {
     const written = new Set<string>();
     let isLoading = true;
     this.detach = orders.onCommitted((order) => {
-      if (isLoading) written.add(order.id);
-      this.track(
-        order.id,
-        EXPIRING_STATUSES.includes(order.status) ? { userId: order.userId, expiresAt: order.expiresAt.getTime() } : undefined,
-      );
+      const id = order._id.toHexString();
+      if (isLoading) written.add(id);
+      this.track(id, EXPIRING_STATUSES.includes(order.status) ? { userId: order.userId, expiresAt: order.expiresAt.getTime() } : undefined);
     });
     await this.learn((id) => !written.has(id)); // a write during the read knows better
     isLoading = false;

@@ -36,8 +36,18 @@ export const Ticket = model<TicketAttrs>('Ticket', ticketSchema);
 /** Every write of a ticket that announces a change goes through here (it hands the events to the relay). */
 export const tickets = new AggregateStore(Ticket);
 
-/** What the API shows of a ticket (from a document or a lean read). */
-export function ticketView(ticket: Pick<TicketAttrs, 'title' | 'price' | 'userId' | 'orderId' | 'version'> & { _id: unknown }) {
+/** What the API shows of a ticket. */
+export interface TicketView {
+  id: string;
+  title: string;
+  price: number;
+  userId: string;
+  version: number;
+  orderId?: string;
+}
+
+/** What the API shows of a ticket (from a document, a lean read or a new record). */
+export function ticketView(ticket: Pick<TicketAttrs, 'title' | 'price' | 'userId' | 'orderId' | 'version'> & { _id: unknown }): TicketView {
   const { _id, title, price, userId, orderId, version } = ticket;
   return { id: String(_id), title, price, userId, version, ...(orderId ? { orderId } : {}) };
 }
