@@ -35,6 +35,8 @@ export const ticketSchema = z
   })
   .meta({ id: 'Ticket' });
 
+export type TicketView = z.infer<typeof ticketSchema>;
+
 const NOT_FOUND = errorResponse('No ticket with this id.');
 const CONFLICT = errorResponse('The ticket changed too often while this request was applied; try again.');
 

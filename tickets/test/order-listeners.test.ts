@@ -2,9 +2,10 @@ import { type OrderEventData, OrderStatus, RejectionReason } from '@ticketing/co
 import { useTestDatabase } from '@ticketing/tools/testing/mongo';
 import { newUser } from '@ticketing/tools/testing/session';
 import { mongo, Types } from 'mongoose';
+import type { TicketView } from '../src/api';
 import { OrderCreatedListener } from '../src/events/listeners/order-created-listener';
 import { OrderUpdatedListener } from '../src/events/listeners/order-updated-listener';
-import { Ticket, type TicketView } from '../src/models/ticket';
+import { Ticket } from '../src/models/ticket';
 import { createTicket, updateTicket } from '../src/services/tickets';
 
 useTestDatabase();

@@ -1,6 +1,7 @@
 import type { TicketEventData } from '@ticketing/common/events';
 import { AggregateStore, outboxPlugin, type PendingEvent } from '@ticketing/common/outbox';
 import { type HydratedDocument, model, Schema, type Types } from 'mongoose';
+import type { TicketView } from '../api';
 
 export interface TicketAttrs {
   title: string;
@@ -35,16 +36,6 @@ export type TicketDocument = HydratedDocument<TicketAttrs>;
 export const Ticket = model<TicketAttrs>('Ticket', ticketSchema);
 /** Every write of a ticket that announces a change goes through here (it hands the events to the relay). */
 export const tickets = new AggregateStore(Ticket);
-
-/** What the API shows of a ticket. */
-export interface TicketView {
-  id: string;
-  title: string;
-  price: number;
-  userId: string;
-  version: number;
-  orderId?: string;
-}
 
 /** What the API shows of a ticket (from a document, a lean read or a new record). */
 export function ticketView(ticket: Pick<TicketAttrs, 'title' | 'price' | 'userId' | 'orderId' | 'version'> & { _id: unknown }): TicketView {

@@ -13,7 +13,8 @@ import type { TraceContext } from '@ticketing/common/http';
 import { readForUpdate } from '@ticketing/common/mongo';
 import { pendingEvent } from '@ticketing/common/outbox';
 import { Types } from 'mongoose';
-import { Ticket, type TicketAttrs, type TicketDocument, type TicketView, ticketEventData, tickets, ticketView } from '../models/ticket';
+import type { TicketView } from '../api';
+import { Ticket, type TicketAttrs, type TicketDocument, ticketEventData, tickets, ticketView } from '../models/ticket';
 
 /** How often a write is retried when another write changed the ticket between our read and our write. */
 const MAX_ATTEMPTS = 5;
