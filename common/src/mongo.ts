@@ -3,5 +3,6 @@
  * writes that versioned replicas rely on. Needs mongoose; not NATS.
  */
 export { readForUpdate, updateIfMatches, type WriteIsolation, writeIsolation } from './conditional-write';
+export { findById } from './find-by-id';
 export { KeyedQueue } from './keyed-queue';
 export { connectMongo, isFerretDb, isMongoConnected, type MongoConnection } from './mongo-connection';
