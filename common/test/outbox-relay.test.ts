@@ -107,6 +107,38 @@ describe('OutboxRelay on real MongoDB-compatible storage and real JetStream', ()
     expect(await storedMessages(bus)).toEqual([`ticket:created ${id}:0`]);
   });
 
+  it('When the sweep at start fails (the database away) and no periodic sweep runs, then it is retried until the events go out', async () => {
+    transports = await connectIsolated(1);
+    const [bus] = transports;
+    const id = await commitChange([0]);
+    let isDown = true;
+    // The real model, except that its reads fail while `isDown` (the database restarting).
+    const flakyModel = new Proxy(Aggregate, {
+      get: (target, property, receiver) =>
+        property === 'find' && isDown
+          ? () => {
+              throw new Error('connection refused');
+            }
+          : Reflect.get(target, property, receiver),
+    });
+    const lines: string[] = [];
+    const record = (level: string) => (fields: unknown, msg?: string) => void lines.push(`${level}: ${msg ?? fields}`);
+    const logger = { warn: record('warn'), info: record('info') } as unknown as OutboxRelayOptions['logger'];
+    const relay = new OutboxRelay([flakyModel], bus, { sweepIntervalMs: 0, retryIntervalMs: 50, logger });
+
+    relay.start();
+    await new Promise((resolve) => setTimeout(resolve, 300)); // several sweeps fail meanwhile
+    isDown = false;
+
+    await waitFor(async () => (await Aggregate.findById(id).lean())?.pendingEvents.length === 0, {
+      timeoutMs: 5_000,
+      description: 'the event published and removed',
+    });
+    await relay.stop();
+    expect(await storedMessages(bus)).toEqual([`ticket:created ${id}:0`]);
+    expect(lines).toEqual(['warn: outbox sweep failed; retrying until it works', 'info: outbox sweep working again']);
+  });
+
   it('When every delivery fails for a while (a leader election), then the log gets one warning and one line when delivering again', async () => {
     transports = await connectIsolated(1);
     const [bus] = transports;

@@ -229,6 +229,8 @@ export class OutboxRelay implements OutboxHandOff {
   private retryTimer?: NodeJS.Timeout;
   private sweepSoonTimer?: NodeJS.Timeout;
   private sweeping?: Promise<number>;
+  /** Whether the last sweep failed (it is being retried). */
+  private isSweepFailing = false;
   private isStopped = false;
   /** Deliveries per aggregate, one after another (keeps its events in order). */
   private readonly deliveries = new KeyedQueue();
@@ -322,11 +324,23 @@ export class OutboxRelay implements OutboxHandOff {
     return count;
   }
 
-  /** One sweep at a time; a sweep asked for while one runs joins it. */
+  /**
+   * One sweep at a time; a sweep asked for while one runs joins it. A sweep that fails (the database away) is
+   * tried again after `retryIntervalMs` until one works: what it looks for (events of a write whose outcome
+   * was unknown, or left by a crash) has no other way out where no periodic sweep runs (FerretDB). One
+   * warning when sweeps start failing, one line when they work again.
+   */
   private sweep(): Promise<number> {
     this.sweeping ??= this.sweepUntilDone()
+      .then((published) => {
+        if (this.isSweepFailing) this.options.logger?.info('outbox sweep working again');
+        this.isSweepFailing = false;
+        return published;
+      })
       .catch((err: unknown) => {
-        this.options.logger?.warn({ err }, 'outbox sweep failed; will retry');
+        if (!this.isSweepFailing) this.options.logger?.warn({ err }, 'outbox sweep failed; retrying until it works');
+        this.isSweepFailing = true;
+        this.sweepSoon();
         return 0;
       })
       .finally(() => {
