@@ -3,6 +3,7 @@ import { readForUpdate, updateIfMatches, writeIsolation } from '@ticketing/commo
 import { AggregateStore, OutboxRelay, outboxPlugin, type PendingEvent, pendingEvent } from '@ticketing/common/outbox';
 import { useTestDatabase } from '@ticketing/tools/testing/mongo';
 import { closeIsolated, connectIsolated } from '@ticketing/tools/testing/nats';
+import { waitFor } from '@ticketing/tools/testing/wait-for';
 import { model, Schema, Types } from 'mongoose';
 
 /** An aggregate with an outbox, shaped like the services' tickets. */
@@ -207,7 +208,7 @@ describe('the outbox hand-off', () => {
       const inserted = await store.insert({ _id, title: 'x', version: 0, pendingEvents });
       expect(inserted._id).toBe(_id);
       // Only the hand-off runs (no start, no flush, no stop): wait until it has published and removed.
-      for (let waited = 0; relay.backlog > 0 && waited < 5_000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+      await waitFor(() => relay.backlog === 0, { timeoutMs: 5_000, description: 'the hand-off delivered' });
 
       expect((await bus.manager.streams.info(bus.streamName)).state.messages).toBe(1);
       expect((await CounterModel.findById(_id).lean())?.pendingEvents).toEqual([]);
