@@ -193,11 +193,6 @@ async function main(options: BenchOptions, teardown: Teardown): Promise<BenchRep
     }
   };
 
-  /** Lets `target` run alone: the other system paused (SIGSTOP), this one resumed and ready. */
-  const activate = async (target: Target) => {
-    for (const other of targets) if (other !== target) pause(other);
-    if (target.isPaused) await resume(target);
-  };
   const warmed = new Set<Target>();
   const eventSize = options.sizes[0];
   for (const size of options.sizes) {
@@ -208,19 +203,15 @@ async function main(options: BenchOptions, teardown: Teardown): Promise<BenchRep
     log(`seeded in ${((nowMs() - seedStarted) / 1000).toFixed(1)} s`);
     const rounds = size > 10_000 ? options.roundsLarge : options.rounds;
     for (let round = 1; round <= rounds; round++) {
-      log(`${sizeLabel(size)} tickets, round ${round} of ${rounds}`);
-      // Each HTTP row runs on both systems back to back (which goes first alternates by round), so the two
-      // figures of a row come from the same minute of this machine, whose speed drifts over minutes.
-      const order = round % 2 === 1 ? targets : [...targets].reverse();
-      for (const target of options.parts.has('http') ? order : []) {
-        if (warmed.has(target)) continue;
-        await activate(target);
-        await attempt(`${target.name} warm-up`, () => warmUp(httpBench, target, size));
-        warmed.add(target);
-      }
-      for (const row of options.parts.has('http') ? httpRows(size, options.endpoints) : []) {
-        for (const target of order) {
-          await activate(target);
+      for (const target of targets) {
+        for (const other of targets) if (other !== target) pause(other);
+        await resume(target);
+        log(`${target.name}, ${sizeLabel(size)} tickets, round ${round} of ${rounds}`);
+        if (!warmed.has(target) && options.parts.has('http')) {
+          await attempt(`${target.name} warm-up`, () => warmUp(httpBench, target, size));
+          warmed.add(target);
+        }
+        for (const row of options.parts.has('http') ? httpRows(size, options.endpoints) : []) {
           const run = await attempt(`${target.name} ${row.endpoint} ${row.route} c${row.connections} ${sizeLabel(size)}`, () =>
             runHttpRow(httpBench, target, row, round),
           );
@@ -229,9 +220,6 @@ async function main(options: BenchOptions, teardown: Teardown): Promise<BenchRep
             log(describeRun(run));
           }
         }
-      }
-      for (const target of order) {
-        await activate(target);
         if (size === eventSize && options.parts.has('events')) {
           const series = await attempt(`${target.name} convergence`, () => convergenceSeries(httpBench, target));
           if (series) {
@@ -269,10 +257,10 @@ async function main(options: BenchOptions, teardown: Teardown): Promise<BenchRep
             log(describeFlood(flood));
           }
         }
+        pause(target);
       }
     }
   }
-  for (const target of targets) pause(target);
 
   log(`pub/sub: ${options.pubsubEvents.toLocaleString('en-US')} events per measurement`);
   // Each measurement in a new process (see pubsub-process.ts); the services are paused meanwhile.
