@@ -144,7 +144,8 @@ export class AggregateStore<T extends { pendingEvents: PendingEvent[] }> impleme
     }
     await this.committing(() => this.model.collection.insertOne(record));
     if (aggregate instanceof Document) aggregate.isNew = false;
-    this.handOff(record);
+    // What was inserted is the stored shape already (normalised above, or the document's own object).
+    this.handOff(record, record.pendingEvents);
     return aggregate;
   }
 
@@ -160,7 +161,7 @@ export class AggregateStore<T extends { pendingEvents: PendingEvent[] }> impleme
   ): Promise<HydratedDocument<T> | null> {
     const doc = await this.committing(() => updateIfMatches(this.model, filter, update, read));
     // Every aggregate has an ObjectId `_id` (mongoose's generic document type does not say so).
-    if (doc) this.handOff(doc as unknown as WrittenAggregate<T>);
+    if (doc) this.handOff(doc as unknown as WrittenAggregate<T>, doc.pendingEvents.map(storedShape));
     return doc;
   }
 
@@ -174,10 +175,11 @@ export class AggregateStore<T extends { pendingEvents: PendingEvent[] }> impleme
     }
   }
 
-  private handOff(written: WrittenAggregate<T>): void {
+  /** Tells the observers, and gives `events` (the written aggregate's pending events, as stored) to the relay. */
+  private handOff(written: WrittenAggregate<T>, events: readonly PendingEvent[]): void {
     for (const observer of this.observers) observer(written);
-    if (!this.outbox || written.pendingEvents.length === 0) return;
-    this.outbox.handOff(this.model, written._id, written.pendingEvents.map(storedShape));
+    if (!this.outbox || events.length === 0) return;
+    this.outbox.handOff(this.model, written._id, events);
   }
 }
 
