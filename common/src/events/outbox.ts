@@ -144,8 +144,7 @@ export class AggregateStore<T extends { pendingEvents: PendingEvent[] }> impleme
     }
     await this.committing(() => this.model.collection.insertOne(record));
     if (aggregate instanceof Document) aggregate.isNew = false;
-    // What was inserted is the stored shape already (normalised above, or the document's own object).
-    this.handOff(record, record.pendingEvents);
+    this.handOff(record);
     return aggregate;
   }
 
@@ -161,7 +160,7 @@ export class AggregateStore<T extends { pendingEvents: PendingEvent[] }> impleme
   ): Promise<HydratedDocument<T> | null> {
     const doc = await this.committing(() => updateIfMatches(this.model, filter, update, read));
     // Every aggregate has an ObjectId `_id` (mongoose's generic document type does not say so).
-    if (doc) this.handOff(doc as unknown as WrittenAggregate<T>, doc.pendingEvents.map(storedShape));
+    if (doc) this.handOff(doc as unknown as WrittenAggregate<T>);
     return doc;
   }
 
@@ -175,11 +174,10 @@ export class AggregateStore<T extends { pendingEvents: PendingEvent[] }> impleme
     }
   }
 
-  /** Tells the observers, and gives `events` (the written aggregate's pending events, as stored) to the relay. */
-  private handOff(written: WrittenAggregate<T>, events: readonly PendingEvent[]): void {
+  private handOff(written: WrittenAggregate<T>): void {
     for (const observer of this.observers) observer(written);
-    if (!this.outbox || events.length === 0) return;
-    this.outbox.handOff(this.model, written._id, events);
+    if (!this.outbox || written.pendingEvents.length === 0) return;
+    this.outbox.handOff(this.model, written._id, written.pendingEvents.map(storedShape));
   }
 }
 
