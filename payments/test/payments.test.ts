@@ -1,13 +1,17 @@
-import { type OrderEventData, OrderStatus } from '@ticketing/common/events';
+import { type EventTransport, type JetStreamTransport, type OrderEventData, OrderStatus } from '@ticketing/common/events';
+import { OutboxRelay } from '@ticketing/common/outbox';
 import { useTestDatabase } from '@ticketing/tools/testing/mongo';
+import { closeIsolated, connectIsolated } from '@ticketing/tools/testing/nats';
 import { newUser, sessionCookie, type TestUser } from '@ticketing/tools/testing/session';
+import { waitFor } from '@ticketing/tools/testing/wait-for';
 import { Types } from 'mongoose';
 import request from 'supertest';
 import { OrderCreatedListener } from '../src/events/listeners/order-created-listener';
 import { OrderUpdatedListener } from '../src/events/listeners/order-updated-listener';
 import { Order } from '../src/models/order';
-import { Payment } from '../src/models/payment';
-import { amountInMinorUnits } from '../src/services/stripe';
+import { Payment, payments } from '../src/models/payment';
+import { refundIfPaid } from '../src/services/payments';
+import { amountInMinorUnits, type PaymentProvider } from '../src/services/stripe';
 import { app, intentsCreatedFor, logger, provider } from './helpers';
 
 useTestDatabase();
@@ -142,6 +146,64 @@ describe('orders as payments sees them', () => {
 
     expect(await updated.onMessage(orderEvent(orderId, 2, OrderStatus.Cancelled))).toBe('stale');
     expect((await Payment.findById(orderId).lean())?.refundId).toBe(refunded?.refundId);
+  });
+});
+
+describe('a refund while the relay removes the published payment:created', () => {
+  let transports: JetStreamTransport[] = [];
+  afterEach(async () => {
+    await closeIsolated(transports);
+    transports = [];
+  });
+
+  it('When cancellations refund payments whose events the relay is removing, then every payment keeps both its refund and the removal', async () => {
+    transports = await connectIsolated(1);
+    const [bus] = transports;
+    // The real bus and the real stripe-mock; each payment's publish is held until its refund is back from
+    // Stripe, so the relay removes the published event just as the refund is recorded.
+    const refunded = new Map<string, () => void>();
+    const refundedOrder = (orderId: string) =>
+      new Promise<void>((resolve) => {
+        refunded.set(orderId, resolve);
+      });
+    const held = new Map<string, Promise<void>>();
+    const gated: EventTransport = {
+      kind: bus.kind,
+      signals: bus.signals,
+      publish: (subject, payload, options) => {
+        const orderId = options?.messageId?.split('/')[1]?.split(':')[0] ?? '';
+        return (held.get(orderId) ?? Promise.resolve()).then(() => bus.publish(subject, payload, options));
+      },
+      subscribe: bus.subscribe.bind(bus),
+      deadLetter: bus.deadLetter.bind(bus),
+      isConnected: () => bus.isConnected(),
+      close: async () => {},
+    };
+    const signalling = {
+      refund: async (orderId: string, stripeId: string) => {
+        const refundId = await provider.refund(orderId, stripeId);
+        refunded.get(orderId)?.();
+        return refundId;
+      },
+    } as PaymentProvider;
+    const relay = new OutboxRelay([Payment], gated, { sweepIntervalMs: 0 });
+    const detach = payments.attach(relay);
+    try {
+      const orderIds = await Promise.all(Array.from({ length: 100 }, () => replicaOrder()));
+      for (const orderId of orderIds) held.set(orderId, refundedOrder(orderId));
+      for (const orderId of orderIds) await payFor(orderId).expect(201);
+
+      await Promise.all(orderIds.map((orderId) => refundIfPaid(orderId, signalling, logger)));
+      await waitFor(() => relay.backlog === 0);
+
+      // Read before the relay stops: its final sweep would clear an event a lost update put back.
+      const recorded = await Payment.find({ _id: { $in: orderIds } }).lean();
+      expect(recorded.filter((p) => !p.refundId).map((p) => p._id.toHexString())).toEqual([]);
+      expect(recorded.filter((p) => p.pendingEvents.length > 0).map((p) => p._id.toHexString())).toEqual([]);
+    } finally {
+      detach();
+      await relay.stop();
+    }
   });
 });
 

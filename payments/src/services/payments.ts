@@ -1,6 +1,7 @@
 import { BadRequestError, isDuplicateKeyError, NotAuthorizedError, NotFoundError } from '@ticketing/common/errors';
 import { OrderStatus, Subjects } from '@ticketing/common/events';
 import type { Logger, TraceContext } from '@ticketing/common/http';
+import { readForUpdate } from '@ticketing/common/mongo';
 import { pendingEvent } from '@ticketing/common/outbox';
 import { Types } from 'mongoose';
 import { Order } from '../models/order';
@@ -58,10 +59,12 @@ export async function pay(
 /** Refunds the order's payment, if there is one not refunded yet (the order was cancelled). */
 export async function refundIfPaid(orderId: string, provider: PaymentProvider, logger: Logger): Promise<boolean> {
   const _id = new Types.ObjectId(orderId);
-  const payment = await Payment.findById(_id).lean();
+  const payment = await readForUpdate(Payment.findById(_id).lean());
   if (!payment || payment.refundId) return false;
   const refundId = await provider.refund(orderId, payment.stripeId);
-  await Payment.updateOne({ _id }, { $set: { refundId } });
+  // Through the store, like every write of a payment: on FerretDB a write beside it could put back the
+  // payment:created the relay has just removed (two updates of one document there can lose each other's change).
+  await payments.update({ _id, refundId: { $exists: false } }, { $set: { refundId } }, payment);
   logger.info({ orderId, stripeId: payment.stripeId, refundId }, 'payment refunded: the order was cancelled before it completed');
   return true;
 }
