@@ -48,8 +48,15 @@ export abstract class Listener<S extends Subject> {
   abstract readonly queueGroup: string;
   /** Redelivery happens after this long without ack. */
   protected ackWaitMs = 10_000;
-  /** Bound on deliveries, including the naks that wait for a missing predecessor. */
-  protected maxDeliver = 20;
+  /**
+   * Bound on deliveries, including the naks that wait for a missing predecessor. With the default 100, a
+   * version gap waits about 95 s for its predecessor (offered again every second after the first one) and a
+   * failing handler is retried for about 8 minutes (every 5 s), before the message is dead-lettered. A gap
+   * waits that long because its predecessor may come through another consumer (`order:created` and
+   * `order:updated` are two), which can lag by a NATS server's failover: clients give up on a silent server
+   * after 9–12 s, then the consumer elects a leader. A gap dead-lettered too soon is an event lost.
+   */
+  protected maxDeliver = 100;
   /** Messages handled at once. One aggregate's events still run one at a time (see `handle`). */
   protected concurrency = 32;
   private readonly perAggregate = new KeyedQueue();

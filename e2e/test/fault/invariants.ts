@@ -212,9 +212,12 @@ export async function awaitConvergence(system: TestSystem, ledger: Ledger): Prom
   return Date.now() - startedAt;
 }
 
+/** A service's last warnings and errors other than request lines (dead letters, failed deliveries), then its last lines. */
 function logTail(file: string): string {
   try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-15).join('\n');
+    const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
+    const warnings = lines.filter((line) => /"level":[456]\d/.test(line) && !line.includes('"msg":"request completed"'));
+    return ['(warnings and errors)', ...warnings.slice(-10), '(last lines)', ...lines.slice(-5)].join('\n');
   } catch {
     return '(no log)';
   }
