@@ -52,8 +52,8 @@ const HAS_PENDING_EVENTS = { 'pendingEvents.messageId': { $gt: '' } };
 /**
  * Adds the outbox to an aggregate's schema: the `pendingEvents` field, and an index that lets the safety
  * sweep read only the documents that have pending events (on MongoDB; FerretDB scans, so the sweep is rare).
- * Write such a document only through its `AggregateStore` (or `updateIfMatches`): on FerretDB an update
- * beside them can write back the events the relay has just removed.
+ * Write such a document only through its `AggregateStore`, also fields no event announces: on FerretDB an
+ * update made any other way can write back the events the relay has just removed.
  */
 export function outboxPlugin(schema: Schema): void {
   schema.add({ pendingEvents: pendingEventsField });
