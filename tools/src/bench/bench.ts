@@ -18,6 +18,7 @@ import { convergenceSeries, outOfOrder, settle } from './event-figures';
 import { type HttpBench, type HttpRun, httpRows, runHttpRow, sizeLabel, warmUp } from './http-figures';
 import { LoadGenerator } from './load';
 import { type BenchOptions, parseOptions } from './options';
+import { waitUntilQuiet } from './proc';
 import { measureInChild, type PubSubMeasurement } from './pubsub-process';
 import { aggregate, type BenchReport, type Machine, type RawResults, renderMarkdown } from './report';
 import { type FloodBench, type SigninFloodRun, signinFlood } from './signin-flood';
@@ -195,17 +196,25 @@ async function main(options: BenchOptions, teardown: Teardown): Promise<BenchRep
 
   const warmed = new Set<Target>();
   const eventSize = options.sizes[0];
+  /** Lets the shared servers finish what was sent before (see `waitUntilQuiet`); says so when they did not. */
+  const untilSharedQuiet = async (after: string, capMs: number) => {
+    const { ferretdb, nats } = httpBench.sharedProcesses;
+    const { waitedMs, isQuiet } = await waitUntilQuiet({ ferretdb, nats }, { capMs: options.quick ? 1_000 : capMs });
+    log(`${after}: shared servers ${isQuiet ? 'quiet' : 'still busy'} after ${(waitedMs / 1000).toFixed(1)} s`);
+  };
   for (const size of options.sizes) {
     for (const target of targets) pause(target);
     log(`seeding ${size.toLocaleString('en-US')} tickets into each system`);
     const seedStarted = nowMs();
     await Promise.all(targets.map((t) => seedTickets(t, size)));
     log(`seeded in ${((nowMs() - seedStarted) / 1000).toFixed(1)} s`);
+    await untilSharedQuiet('after seeding', 30_000);
     const rounds = size > 10_000 ? options.roundsLarge : options.rounds;
     for (let round = 1; round <= rounds; round++) {
       for (const target of targets) {
         for (const other of targets) if (other !== target) pause(other);
         await resume(target);
+        await untilSharedQuiet(`${target.name} resumed`, 5_000);
         log(`${target.name}, ${sizeLabel(size)} tickets, round ${round} of ${rounds}`);
         if (!warmed.has(target) && options.parts.has('http')) {
           await attempt(`${target.name} warm-up`, () => warmUp(httpBench, target, size));

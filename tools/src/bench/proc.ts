@@ -53,3 +53,27 @@ export function usageBetween(
     }),
   );
 }
+
+/**
+ * Waits until the processes `pids` together use at most `maxShare` of one core over a window of `windowMs`,
+ * for at most `capMs`, and says how long it waited and whether they went quiet. For the servers both systems
+ * share: after seeding, or after the other system was paused, they may still be working on what was sent
+ * before (writing the seeded rows out, answering a paused system's last queries), and that work would be
+ * counted against the next run. /proc counts CPU in 10 ms ticks: keep the window a few ticks long.
+ */
+export async function waitUntilQuiet(
+  pids: ProcSet,
+  { windowMs = 500, maxShare = 0.1, capMs = 5_000 } = {},
+): Promise<{ waitedMs: number; isQuiet: boolean }> {
+  const started = Date.now();
+  let before = sampleAll(pids);
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, windowMs));
+    const after = sampleAll(pids);
+    const used = Object.values(usageBetween(before, after)).reduce((sum, usage) => sum + (usage?.cpuSeconds ?? 0), 0);
+    const waitedMs = Date.now() - started;
+    if (used <= (windowMs / 1000) * maxShare) return { waitedMs, isQuiet: true };
+    if (waitedMs >= capMs) return { waitedMs, isQuiet: false };
+    before = after;
+  }
+}
