@@ -1,6 +1,7 @@
 import type { UpdateFilter } from 'mongodb';
 import { Document, type FilterQuery, type HydratedDocument, type Model, type Schema, type Types, type UpdateQuery } from 'mongoose';
 import { serialized, updateIfMatches } from '../conditional-write';
+import { GroupedInserts, type InsertTarget } from '../grouped-inserts';
 import { KeyedQueue } from '../keyed-queue';
 import type { Logger } from '../logger';
 import type { TraceContext } from '../trace';
@@ -107,8 +108,12 @@ export type WrittenAggregate<T> = T & { _id: Types.ObjectId };
 export class AggregateStore<T extends { pendingEvents: PendingEvent[] }> implements OutboxSource {
   private outbox?: OutboxHandOff;
   private readonly observers = new Set<(written: WrittenAggregate<T>) => void>();
+  /** The inserts of one turn go to the database as one command. */
+  private readonly inserts: GroupedInserts<WrittenAggregate<T>>;
 
-  constructor(readonly model: Model<T>) {}
+  constructor(readonly model: Model<T>) {
+    this.inserts = new GroupedInserts(model.collection as unknown as InsertTarget<WrittenAggregate<T>>);
+  }
 
   /** Tells `observer` about every aggregate this store writes (e.g. an expiry schedule); returns the detach function. */
   onCommitted(observer: (written: WrittenAggregate<T>) => void): () => void {
@@ -133,7 +138,9 @@ export class AggregateStore<T extends { pendingEvents: PendingEvent[] }> impleme
    *   building and validating a mongoose document was a tenth of the service's CPU. The caller has checked
    *   every field (the request's schema) and types the record with the model's attributes.
    *
-   * Either way the pending events are stored in the shape the relay removes them by.
+   * Either way the pending events are stored in the shape the relay removes them by, and the inserts asked
+   * for during one turn of the event loop go to the database as one command (`GroupedInserts`); each caller
+   * still learns its own outcome.
    */
   async insert<D extends HydratedDocument<T> | WrittenAggregate<T>>(aggregate: D): Promise<D> {
     let record: WrittenAggregate<T>;
@@ -144,7 +151,7 @@ export class AggregateStore<T extends { pendingEvents: PendingEvent[] }> impleme
     } else {
       record = { ...aggregate, pendingEvents: aggregate.pendingEvents.map(storedShape) };
     }
-    await this.committing(() => this.model.collection.insertOne(record));
+    await this.committing(() => this.inserts.insert(record));
     if (aggregate instanceof Document) aggregate.isNew = false;
     this.handOff(record);
     return aggregate;

@@ -1,10 +1,15 @@
 import { isDuplicateKeyError } from '@ticketing/common/errors';
 import { type ApplyResult, requireObjectIds, type TicketEventData, versionVerdict } from '@ticketing/common/events';
-import { readForUpdate, updateIfMatches } from '@ticketing/common/mongo';
+import { GroupedInserts, readForUpdate, updateIfMatches } from '@ticketing/common/mongo';
 import { Types } from 'mongoose';
 import { Ticket } from '../models/ticket';
 
 const MAX_ATTEMPTS = 5;
+
+/** New replicas of one turn (a batch of `ticket:created`) go to the database as one command. */
+const replicaInserts = new GroupedInserts<{ _id: Types.ObjectId; title: string; price: number; userId: string; version: number }>(
+  Ticket.collection,
+);
 
 /**
  * Applies a ticket event to the replica: only the next version is applied, with a write conditional on
@@ -16,7 +21,7 @@ export async function applyTicketEvent(data: TicketEventData): Promise<ApplyResu
   if (data.version === 0) {
     try {
       // The event was validated against its schema: straight to the driver, without mongoose's save() machinery.
-      await Ticket.collection.insertOne({
+      await replicaInserts.insert({
         _id: new Types.ObjectId(data.id),
         title: data.title,
         price: data.price,

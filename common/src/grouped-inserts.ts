@@ -1,0 +1,79 @@
+import type { MongoBulkWriteError } from 'mongodb';
+import { endOfTurn } from './end-of-turn';
+
+/**
+ * Inserts into one collection, gathered over a turn of the event loop and sent as one unordered
+ * `insertMany` (a group commit): on FerretDB a command costs about as much as the documents it writes, so
+ * four documents in one command cost about half the database CPU of four commands (measured: 0.10 against
+ * 0.15–0.21 ms per ticket document), and each insert is one driver command less in the service. A lone
+ * insert goes as `insertOne`.
+ *
+ * Each caller learns the outcome of its own document: the ones the server refused (a duplicate key) reject
+ * with that document's error, the others resolve. When the command fails as a whole (the connection lost),
+ * every insert of the group rejects with that error: its outcome is unknown, as for a lone insert.
+ */
+/** What it needs of a collection: the driver's, or mongoose's `Model.collection` (which waits for the connection). */
+export interface InsertTarget<T> {
+  insertOne(doc: T): Promise<unknown>;
+  insertMany(docs: T[], options: { ordered: false }): Promise<unknown>;
+}
+
+interface Group<T> {
+  docs: T[];
+  /** Per document: called with nothing once it is written, with the error otherwise. */
+  settle: ((err?: unknown) => void)[];
+}
+
+export class GroupedInserts<T> {
+  private group?: Group<T>;
+
+  constructor(private readonly collection: InsertTarget<T>) {}
+
+  insert(doc: T): Promise<void> {
+    if (!this.group) {
+      const group: Group<T> = { docs: [], settle: [] };
+      this.group = group;
+      void endOfTurn().then(() => {
+        if (this.group === group) this.group = undefined;
+        return this.send(group);
+      });
+    }
+    const { docs, settle } = this.group;
+    return new Promise<void>((resolve, reject) => {
+      docs.push(doc);
+      settle.push((err) => (err === undefined ? resolve() : reject(err)));
+    });
+  }
+
+  private async send({ docs, settle }: Group<T>): Promise<void> {
+    if (docs.length === 1) {
+      await this.collection.insertOne(docs[0]).then(
+        () => settle[0](),
+        (err: unknown) => settle[0](err ?? new Error('insert failed')),
+      );
+      return;
+    }
+    try {
+      await this.collection.insertMany(docs, { ordered: false });
+      for (const done of settle) done();
+    } catch (err) {
+      // By name: mongoose may bring its own copy of the driver, whose error classes are not ours.
+      const isBulkError = (err as { name?: unknown })?.name === 'MongoBulkWriteError';
+      const refused =
+        isBulkError && !(err as MongoBulkWriteError).writeConcernError ? writeErrorsByIndex(err as MongoBulkWriteError) : undefined;
+      settle.forEach((done, index) => {
+        if (!refused) done(err ?? new Error('insert failed'));
+        else {
+          const own = refused.get(index);
+          done(own ? Object.assign(new Error(own.errmsg ?? 'insert refused'), { code: own.code }) : undefined);
+        }
+      });
+    }
+  }
+}
+
+/** The documents the server refused, by their index in the group (unordered: the others were inserted). */
+function writeErrorsByIndex(err: MongoBulkWriteError): Map<number, { code?: number; errmsg?: string }> {
+  const writeErrors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
+  return new Map(writeErrors.map((e) => [e.index, { code: e.code, errmsg: e.errmsg }]));
+}
