@@ -10,7 +10,8 @@ import { endOfTurn } from './end-of-turn';
  *
  * Each caller learns the outcome of its own document: the ones the server refused (a duplicate key) reject
  * with that document's error, the others resolve. When the command fails as a whole (the connection lost),
- * every insert of the group rejects with that error: its outcome is unknown, as for a lone insert.
+ * or its answer does not account for every document (inserted plus refused), every insert of the group
+ * rejects: its outcome is unknown, as for a lone insert whose reply was lost.
  */
 /** What it needs of a collection: the driver's, or mongoose's `Model.collection` (which waits for the connection). */
 export interface InsertTarget<T> {
@@ -54,19 +55,22 @@ export class GroupedInserts<T> {
       return;
     }
     try {
-      await this.collection.insertMany(docs, { ordered: false });
-      for (const done of settle) done();
+      const result = (await this.collection.insertMany(docs, { ordered: false })) as { insertedCount?: number } | undefined;
+      // Every document must be accounted for; otherwise their outcome is unknown and each caller is told so.
+      const unknown = result?.insertedCount === docs.length ? undefined : new Error('insert outcome unknown');
+      for (const done of settle) done(unknown);
     } catch (err) {
       // By name: mongoose may bring its own copy of the driver, whose error classes are not ours.
-      const isBulkError = (err as { name?: unknown })?.name === 'MongoBulkWriteError';
-      const refused =
-        isBulkError && !(err as MongoBulkWriteError).writeConcernError ? writeErrorsByIndex(err as MongoBulkWriteError) : undefined;
+      const bulk = (err as { name?: unknown })?.name === 'MongoBulkWriteError' ? (err as MongoBulkWriteError) : undefined;
+      const refused = bulk && !bulk.writeConcernError ? writeErrorsByIndex(bulk) : undefined;
+      // The server answered for each document only if the inserted and the refused add up to the group.
+      if (!refused || bulk?.insertedCount !== docs.length - refused.size) {
+        for (const done of settle) done(err ?? new Error('insert failed'));
+        return;
+      }
       settle.forEach((done, index) => {
-        if (!refused) done(err ?? new Error('insert failed'));
-        else {
-          const own = refused.get(index);
-          done(own ? Object.assign(new Error(own.errmsg ?? 'insert refused'), { code: own.code }) : undefined);
-        }
+        const own = refused.get(index);
+        done(own ? Object.assign(new Error(own.errmsg ?? 'insert refused'), { code: own.code }) : undefined);
       });
     }
   }
