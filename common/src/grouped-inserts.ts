@@ -1,18 +1,6 @@
 import type { MongoBulkWriteError } from 'mongodb';
 import { endOfTurn } from './end-of-turn';
 
-/**
- * Inserts into one collection, gathered over a turn of the event loop and sent as one unordered
- * `insertMany` (a group commit): on FerretDB a command costs about as much as the documents it writes, so
- * four documents in one command cost about half the database CPU of four commands (measured: 0.10 against
- * 0.15–0.21 ms per ticket document), and each insert is one driver command less in the service. A lone
- * insert goes as `insertOne`.
- *
- * Each caller learns the outcome of its own document: the ones the server refused (a duplicate key) reject
- * with that document's error, the others resolve. When the command fails as a whole (the connection lost),
- * or its answer does not account for every document (inserted plus refused), every insert of the group
- * rejects: its outcome is unknown, as for a lone insert whose reply was lost.
- */
 /** What it needs of a collection: the driver's, or mongoose's `Model.collection` (which waits for the connection). */
 export interface InsertTarget<T> {
   insertOne(doc: T): Promise<unknown>;
@@ -25,6 +13,18 @@ interface Group<T> {
   settle: ((err?: unknown) => void)[];
 }
 
+/**
+ * Inserts into one collection, gathered over a turn of the event loop and sent as one unordered
+ * `insertMany` (a group commit): on FerretDB a command costs about as much as the documents it writes, so
+ * four documents in one command cost about half the database CPU of four commands (measured: 0.10 against
+ * 0.15–0.21 ms per ticket document), and each insert is one driver command less in the service. A lone
+ * insert goes as `insertOne`.
+ *
+ * Each caller learns the outcome of its own document: the ones the server refused (a duplicate key) reject
+ * with that document's error, the others resolve. When the command fails as a whole (the connection lost),
+ * or its answer does not account for every document (inserted plus refused), every insert of the group
+ * rejects: its outcome is unknown, as for a lone insert whose reply was lost.
+ */
 export class GroupedInserts<T> {
   private group?: Group<T>;
 
