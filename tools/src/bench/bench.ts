@@ -211,25 +211,43 @@ async function main(options: BenchOptions, teardown: Teardown): Promise<BenchRep
     await untilSharedQuiet('after seeding', 30_000);
     const rounds = size > 10_000 ? options.roundsLarge : options.rounds;
     for (let round = 1; round <= rounds; round++) {
-      for (const target of targets) {
+      /** Pauses the other system, resumes `target` and waits for quiet shared servers; warms it up once. */
+      const turnTo = async (target: Target, what: string) => {
         for (const other of targets) if (other !== target) pause(other);
         await resume(target);
         await untilSharedQuiet(`${target.name} resumed`, 5_000);
-        log(`${target.name}, ${sizeLabel(size)} tickets, round ${round} of ${rounds}`);
+        log(`${target.name}, ${sizeLabel(size)} tickets, round ${round} of ${rounds}: ${what}`);
         if (!warmed.has(target) && options.parts.has('http')) {
           await attempt(`${target.name} warm-up`, () => warmUp(httpBench, target, size));
           warmed.add(target);
         }
-        for (const row of options.parts.has('http') ? httpRows(size, options.endpoints) : []) {
-          const run = await attempt(`${target.name} ${row.endpoint} ${row.route} c${row.connections} ${sizeLabel(size)}`, () =>
-            runHttpRow(httpBench, target, row, round),
-          );
-          if (run) {
-            raw.httpRuns.push(run);
-            log(describeRun(run));
+      };
+      // Who goes first alternates from round to round, so neither system is always measured first.
+      const order = round % 2 === 1 ? targets : [...targets].reverse();
+      // The systems take turns endpoint by endpoint: both measure an endpoint within seconds of each other,
+      // so a slow phase of the machine (they last minutes here) falls on both sides of a ratio. Whole rounds
+      // in turn put two and a half minutes between the two measurements of a row.
+      const rows = options.parts.has('http') ? httpRows(size, options.endpoints) : [];
+      for (const endpoint of new Set(rows.map((row) => row.endpoint))) {
+        for (const target of order) {
+          await turnTo(target, endpoint);
+          for (const row of rows.filter((r) => r.endpoint === endpoint)) {
+            const run = await attempt(`${target.name} ${row.endpoint} ${row.route} c${row.connections} ${sizeLabel(size)}`, () =>
+              runHttpRow(httpBench, target, row, round),
+            );
+            if (run) {
+              raw.httpRuns.push(run);
+              log(describeRun(run));
+            }
           }
         }
-        if (size === eventSize && options.parts.has('events')) {
+      }
+      for (const target of order) {
+        const hasEvents = size === eventSize && options.parts.has('events');
+        const hasFlood = size === eventSize && options.parts.has('flood');
+        if (!hasEvents && !hasFlood) continue;
+        await turnTo(target, 'events and sign-in flood');
+        if (hasEvents) {
           const series = await attempt(`${target.name} convergence`, () => convergenceSeries(httpBench, target));
           if (series) {
             perTarget(raw.convergence, target).push(series);
@@ -259,17 +277,17 @@ async function main(options: BenchOptions, teardown: Teardown): Promise<BenchRep
           }
           log(`${target.name} r${round} out-of-order (ms after the gap filled): ${reordered.join(', ')}`);
         }
-        if (size === eventSize && options.parts.has('flood')) {
+        if (hasFlood) {
           const flood = await attempt(`${target.name} sign-in flood`, () => signinFlood(floodBench, target, round));
           if (flood) {
             perTarget(raw.signinFlood, target).push(flood);
             log(describeFlood(flood));
           }
         }
-        pause(target);
       }
     }
   }
+  for (const target of targets) pause(target);
 
   log(`pub/sub: ${options.pubsubEvents.toLocaleString('en-US')} events per measurement`);
   // Each measurement in a new process (see pubsub-process.ts); the services are paused meanwhile.
