@@ -5,5 +5,6 @@
 export { readForUpdate, updateIfMatches, type WriteIsolation, writeIsolation } from './conditional-write';
 export { findById } from './find-by-id';
 export { GroupedInserts, type InsertTarget } from './grouped-inserts';
+export { GroupedReads } from './grouped-reads';
 export { KeyedQueue } from './keyed-queue';
 export { connectMongo, isFerretDb, isMongoConnected, type MongoConnection } from './mongo-connection';

@@ -69,7 +69,7 @@ export const FERRETDB: GoServer = {
   version: 'v1.24.2',
   binEnv: 'FERRETDB_BIN',
   acceptOnPath: /v1\.24\./,
-  variant: 'idindex-natural-untracked',
+  variant: 'idindex-in-natural-untracked',
   patches: [
     {
       // The SQLite handler creates a unique index on `_ferretdb_sjson->"_id"` but filters with
@@ -80,6 +80,37 @@ export const FERRETDB: GoServer = {
       from: `IDColumn = DefaultColumn + "->'$._id'"`,
       to: 'IDColumn = DefaultColumn + `->"_id"`',
       why: 'query _id with the expression of its unique index, so SQLite uses the index',
+    },
+    // `{ _id: { $in: [...] } }` (reads grouped per turn, see GroupedReads in @ticketing/common) was not pushed
+    // down either: FerretDB read every document and filtered in Go. With this patch a list of up to 1,000
+    // ids, each a string or an ObjectId, becomes `_id IN (?, …)` on the same index; FerretDB still applies
+    // the whole filter to what SQLite returns, as for every pushdown.
+    {
+      file: 'internal/backends/sqlite/collection.go',
+      from:
+        '\t\tcase string, types.ObjectID:\n\t\t\twhereClause = fmt.Sprintf(` WHERE %s = ?`, metadata.IDColumn)\n' +
+        '\t\t\targs = []any{string(must.NotFail(sjson.MarshalSingleValue(v)))}\n\t\t}\n',
+      to:
+        '\t\tcase string, types.ObjectID:\n\t\t\twhereClause = fmt.Sprintf(` WHERE %s = ?`, metadata.IDColumn)\n' +
+        '\t\t\targs = []any{string(must.NotFail(sjson.MarshalSingleValue(v)))}\n' +
+        '\t\tcase *types.Document:\n' +
+        '\t\t\tcond := v.(*types.Document)\n' +
+        '\t\t\tin, _ := cond.Get("$in")\n' +
+        '\t\t\tif ids, ok := in.(*types.Array); ok && cond.Len() == 1 && ids.Len() > 0 && ids.Len() <= 1000 {\n' +
+        '\t\t\t\tinArgs := make([]any, 0, ids.Len())\n' +
+        '\t\t\t\tfor i := 0; i < ids.Len(); i++ {\n' +
+        '\t\t\t\t\tswitch id := must.NotFail(ids.Get(i)); id.(type) {\n' +
+        '\t\t\t\t\tcase string, types.ObjectID:\n' +
+        '\t\t\t\t\t\tinArgs = append(inArgs, string(must.NotFail(sjson.MarshalSingleValue(id))))\n' +
+        '\t\t\t\t\t}\n' +
+        '\t\t\t\t}\n' +
+        '\t\t\t\tif len(inArgs) == ids.Len() {\n' +
+        '\t\t\t\t\twhereClause = fmt.Sprintf(` WHERE %s IN (?%s)`, metadata.IDColumn, strings.Repeat(`, ?`, len(inArgs)-1))\n' +
+        '\t\t\t\t\targs = inArgs\n' +
+        '\t\t\t\t}\n' +
+        '\t\t\t}\n' +
+        '\t\t}\n',
+      why: 'push a filter `_id: {$in: [ids]}` down as `_id IN (...)` on the _id index',
     },
     // Newest first without reading the collection: `sort({$natural: -1})` is pushed down to SQLite as
     // `ORDER BY rowid DESC` (rowid is insertion order; a capped collection's record id is the same column),
