@@ -56,9 +56,10 @@ export class GroupedReads<D extends { _id: Types.ObjectId }> {
         return;
       }
       const ids = [...new Map(group.map((w) => [w.id.toHexString(), w.id])).values()];
-      // A cursor whose first batch can hold every match: one command, no getMore.
+      // At most one document per id: with that limit the first batch holds every match and the server
+      // closes the cursor, so this is one command (no getMore, no killCursors).
       const docs = (await this.model.collection
-        .find({ _id: { $in: ids } }, { projection: this.projection, batchSize: ids.length })
+        .find({ _id: { $in: ids } }, { projection: this.projection, limit: ids.length, batchSize: ids.length })
         .toArray()) as unknown as D[];
       const byId = new Map(docs.map((doc) => [doc._id.toHexString(), doc]));
       for (const w of group) w.resolve(byId.get(w.id.toHexString()) ?? null);
