@@ -49,12 +49,12 @@ export class GroupedReads<D extends { _id: Types.ObjectId }> {
   }
 
   private async send(group: Waiting<D>[]): Promise<void> {
+    // One read, or no connection yet (findById waits for it like any mongoose query): each its own command.
+    if (group.length === 1 || !this.model.db.db) {
+      for (const w of group) void findById<D>(this.model, w.id, this.projection).then(w.resolve, w.reject);
+      return;
+    }
     try {
-      // One read, or no connection yet (findById waits for it like any mongoose query): one by one.
-      if (group.length === 1 || !this.model.db.db) {
-        await Promise.all(group.map(async (w) => w.resolve(await findById<D>(this.model, w.id, this.projection))));
-        return;
-      }
       const ids = [...new Map(group.map((w) => [w.id.toHexString(), w.id])).values()];
       // At most one document per id: with that limit the first batch holds every match and the server
       // closes the cursor, so this is one command (no getMore, no killCursors).
