@@ -242,10 +242,9 @@ async function main(options: BenchOptions, teardown: Teardown): Promise<BenchRep
           }
         }
       }
-      for (const target of order) {
-        const hasEvents = size === eventSize && options.parts.has('events');
-        const hasFlood = size === eventSize && options.parts.has('flood');
-        if (!hasEvents && !hasFlood) continue;
+      const hasEvents = size === eventSize && options.parts.has('events');
+      const hasFlood = size === eventSize && options.parts.has('flood');
+      for (const target of hasEvents || hasFlood ? order : []) {
         await turnTo(target, 'events and sign-in flood');
         if (hasEvents) {
           const series = await attempt(`${target.name} convergence`, () => convergenceSeries(httpBench, target));
