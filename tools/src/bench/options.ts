@@ -52,7 +52,7 @@ const USAGE = `Usage: npm run bench -- [options]
   --quick               every figure once, tiny durations, 1k tickets, no baseline (under a minute)
   --baseline <ref>      git ref measured side by side (default ${DEFAULT_BASELINE}); "none" skips it
   --rounds <n>          alternating rounds at 1k tickets and for the event figures (default 3, quick 1)
-  --rounds-large <n>    rounds at 100k tickets (default 1)
+  --rounds-large <n>    rounds at 100k tickets (default: as --rounds)
   --duration <s>        seconds per HTTP run (default 3, quick 0.8)
   --sizes <list>        ticket counts, e.g. 1000,100000 (default both, quick 1000)
   --events <n>          events per pub/sub measurement (default 20000, quick 2000)
@@ -120,6 +120,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     if (!Number.isInteger(n) || n < 100) throw new Error(`--sizes takes ticket counts >= 100, got "${s}"`);
     return n;
   });
+  const rounds = Math.floor(number('rounds', quick ? 1 : 3, 1));
   const parts = new Set<BenchPart>();
   for (const part of (text('only') ?? BENCH_PARTS.join(',')).split(',')) {
     const name = part.trim();
@@ -138,8 +139,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     quick,
     endpoints,
     baseline: baselineFlag === 'none' ? undefined : baselineFlag,
-    rounds: Math.floor(number('rounds', quick ? 1 : 3, 1)),
-    roundsLarge: Math.floor(number('rounds-large', 1, 1)),
+    rounds,
+    roundsLarge: Math.floor(number('rounds-large', rounds, 1)),
     durationSec: number('duration', quick ? 0.8 : 3, 0.5),
     sizes,
     pubsubEvents: Math.floor(number('events', quick ? 2_000 : 20_000, 100)),
