@@ -107,19 +107,33 @@ async function provideNodeModules(worktree: string, log: (line: string) => void)
   log(`installed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
-/** node_modules of the worktree: a link per entry of ours, and @ticketing/common → the worktree's common. */
+/**
+ * node_modules of the worktree: a link per entry of ours, and @ticketing/common → the worktree's common. A
+ * workspace's own node_modules (a version npm could not hoist, e.g. common's lru-cache) is linked the same
+ * way, or that workspace would resolve the root's other version.
+ */
 function linkNodeModules(worktree: string): void {
-  const source = path.join(repoRoot, 'node_modules');
+  linkEntries(path.join(repoRoot, 'node_modules'), path.join(worktree, 'node_modules'));
+  for (const workspace of readdirSync(repoRoot)) {
+    const own = path.join(repoRoot, workspace, 'node_modules');
+    if (workspace !== 'node_modules' && existsSync(own) && existsSync(path.join(worktree, workspace, 'package.json'))) {
+      linkEntries(own, path.join(worktree, workspace, 'node_modules'));
+    }
+  }
   const target = path.join(worktree, 'node_modules');
+  const scope = path.join(target, '@ticketing');
+  if (existsSync(scope) && lstatSync(scope).isSymbolicLink()) rmSync(scope);
+  mkdirSync(scope, { recursive: true });
+  ensureLink(path.join('..', '..', 'common'), path.join(scope, 'common'));
+}
+
+/** A link in `target` to every entry of `source` but `@ticketing` (the worktree's own packages). */
+function linkEntries(source: string, target: string): void {
   mkdirSync(target, { recursive: true });
   for (const entry of readdirSync(source)) {
     if (entry === '@ticketing') continue;
     ensureLink(path.join(source, entry), path.join(target, entry));
   }
-  const scope = path.join(target, '@ticketing');
-  if (existsSync(scope) && lstatSync(scope).isSymbolicLink()) rmSync(scope);
-  mkdirSync(scope, { recursive: true });
-  ensureLink(path.join('..', '..', 'common'), path.join(scope, 'common'));
 }
 
 function ensureLink(to: string, at: string): void {
