@@ -1,10 +1,10 @@
-import { Subjects } from '@ticketing/common/events';
 import { readForUpdate, updateIfMatches, writeIsolation } from '@ticketing/common/mongo';
-import { AggregateStore, OutboxRelay, outboxPlugin, type PendingEvent, pendingEvent } from '@ticketing/common/outbox';
+import { AggregateStore, OutboxRelay, outboxPlugin, type PendingEvent } from '@ticketing/common/outbox';
 import { useTestDatabase } from '@ticketing/tools/testing/mongo';
 import { closeIsolated, connectIsolated } from '@ticketing/tools/testing/nats';
 import { waitFor } from '@ticketing/tools/testing/wait-for';
 import { model, Schema, Types } from 'mongoose';
+import { ticketEvent as event } from './fixtures/ticket-events';
 
 /** An aggregate with an outbox, shaped like the services' tickets. */
 interface Counter {
@@ -17,15 +17,6 @@ counterSchema.plugin(outboxPlugin);
 const CounterModel = model<Counter>('ConditionalWriteCounter', counterSchema);
 
 useTestDatabase();
-
-const event = (id: Types.ObjectId, version: number) =>
-  pendingEvent(version === 0 ? Subjects.TicketCreated : Subjects.TicketUpdated, {
-    id: id.toHexString(),
-    version,
-    title: `v${version}`,
-    price: 10,
-    userId: 'u1',
-  });
 
 describe('conditional writes on the real server', () => {
   it('When twenty writes conditional on the same version race, then exactly one wins', async () => {

@@ -237,7 +237,8 @@ interface Removal {
  * appended since stays. Under load the acks of many publishes arrive in one turn, and each removal is then
  * one driver command less in the service and one command, one query and one commit less for the database
  * (our FerretDB build writes the documents of one update statement in one transaction). A lone removal goes
- * as `updateOne` on `_id`. When the command fails, every removal of its group rejects (and is retried).
+ * as `updateOne` on `_id`. When a group's command fails, each of its removals is tried alone, and those
+ * that fail again reject (the relay retries them later).
  */
 export class GroupedRemovals {
   private waiting: Removal[] = [];
@@ -263,22 +264,38 @@ export class GroupedRemovals {
     // The events are already in their stored shape (handed off through `storedShape`, or read from the
     // document). The driver's own update, filtered on `_id` alone: FerretDB answers it without reading the
     // collection (our build pushes `$in` on `_id` down to its index, as MongoDB does).
-    const pull = { $pullAll: { pendingEvents: group.flatMap((r) => r.events) } } as unknown as UpdateFilter<Record<string, unknown>>;
+    if (group.length === 1) return this.sendOne(group[0] as Removal);
+    const pull = pullAll(group.flatMap((r) => r.events));
     try {
-      if (group.length === 1) await this.model.collection.updateOne({ _id: group[0].id }, pull);
-      else await this.model.collection.updateMany({ _id: { $in: group.map((r) => r.id) } }, pull);
+      await this.model.collection.updateMany({ _id: { $in: group.map((r) => r.id) } }, pull);
       for (const r of group) r.settle();
-    } catch (err) {
-      for (const r of group) r.settle(err ?? new Error('removal failed'));
+    } catch {
+      // One document the server refuses would fail the whole group, again at every retry: each is tried
+      // alone (a removal is idempotent), and only those that still fail reject.
+      for (const r of group) void this.sendOne(r);
     }
   }
+
+  private async sendOne({ id, events, settle }: Removal): Promise<void> {
+    try {
+      await this.model.collection.updateOne({ _id: id }, pullAll(events));
+      settle();
+    } catch (err) {
+      settle(err ?? new Error('removal failed'));
+    }
+  }
+}
+
+function pullAll(events: readonly PendingEvent[]): UpdateFilter<Record<string, unknown>> {
+  return { $pullAll: { pendingEvents: events } } as unknown as UpdateFilter<Record<string, unknown>>;
 }
 
 /**
  * Publishes pending events and removes them from their documents.
  *
  * - Hand-off: a store gives the events it just wrote; they are published from memory and then removed with
- *   one `$pullAll` filtered on `_id` alone (cheap everywhere, and an event appended meanwhile is kept).
+ *   a `$pullAll` filtered on `_id` alone (cheap everywhere, and an event appended meanwhile is kept), the
+ *   removals of one turn of the event loop as one command (`GroupedRemovals`).
  * - Order: the events of one aggregate go out one after another, in version order (each waits for the
  *   server's ack of the previous one); different aggregates go out concurrently.
  * - Failures: the aggregate is re-read by id and retried after `retryIntervalMs`.

@@ -94,7 +94,8 @@ async function provideNodeModules(worktree: string, log: (line: string) => void)
   }
   if (existsSync(marker) && readFileSync(marker, 'utf8') === wanted) return;
   log('the baseline locks other dependencies than this tree: installing its own (npm install, from its lockfile)');
-  rmSync(path.join(worktree, 'node_modules'), { recursive: true, force: true });
+  // Links from an earlier linked run point into this checkout: npm would install through them.
+  for (const dir of ['.', ...workspacesOf(worktree)]) rmSync(path.join(worktree, dir, 'node_modules'), { recursive: true, force: true });
   const started = Date.now();
   try {
     // Scripts off: nothing the services need builds at install (they would download browsers and mongod).
@@ -114,9 +115,9 @@ async function provideNodeModules(worktree: string, log: (line: string) => void)
  */
 function linkNodeModules(worktree: string): void {
   linkEntries(path.join(repoRoot, 'node_modules'), path.join(worktree, 'node_modules'));
-  for (const workspace of readdirSync(repoRoot)) {
+  for (const workspace of workspacesOf(worktree)) {
     const own = path.join(repoRoot, workspace, 'node_modules');
-    if (workspace !== 'node_modules' && existsSync(own) && existsSync(path.join(worktree, workspace, 'package.json'))) {
+    if (existsSync(own) && existsSync(path.join(worktree, workspace, 'package.json'))) {
       linkEntries(own, path.join(worktree, workspace, 'node_modules'));
     }
   }
@@ -125,6 +126,16 @@ function linkNodeModules(worktree: string): void {
   if (existsSync(scope) && lstatSync(scope).isSymbolicLink()) rmSync(scope);
   mkdirSync(scope, { recursive: true });
   ensureLink(path.join('..', '..', 'common'), path.join(scope, 'common'));
+}
+
+/** The workspace folders `root`'s package.json lists (npm's `workspaces`, plain paths). */
+function workspacesOf(root: string): string[] {
+  try {
+    const { workspaces } = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { workspaces?: unknown };
+    return Array.isArray(workspaces) ? workspaces.filter((w): w is string => typeof w === 'string' && !w.includes('*')) : [];
+  } catch {
+    return [];
+  }
 }
 
 /** A link in `target` to every entry of `source` but `@ticketing` (the worktree's own packages). */
