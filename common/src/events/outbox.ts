@@ -1,7 +1,6 @@
 import type { UpdateFilter } from 'mongodb';
 import { Document, type FilterQuery, type HydratedDocument, type Model, type Schema, type Types, type UpdateQuery } from 'mongoose';
 import { serialized, updateIfMatches } from '../conditional-write';
-import { endOfTurn } from '../end-of-turn';
 import { GroupedInserts, type InsertTarget } from '../grouped-inserts';
 import { KeyedQueue } from '../keyed-queue';
 import type { Logger } from '../logger';
@@ -221,81 +220,11 @@ export interface OutboxRelayOptions {
 /** Message ids remembered as published, so a retry or a sweep does not send them again (bounded). */
 const REMEMBERED_SENT = 10_000;
 
-/** At most this many documents per removal command (each is compared with every event of the group). */
-const MAX_REMOVAL_GROUP = 50;
-
-interface Removal {
-  id: Types.ObjectId;
-  events: readonly PendingEvent[];
-  settle(err?: unknown): void;
-}
-
-/**
- * Removes published events from the documents of one collection, gathered over a turn of the event loop and
- * sent as one `updateMany({ _id: { $in: ids } }, { $pullAll: { pendingEvents: <the events of all> } })`: a
- * message id is in one document only, so each document loses exactly its own published events, and an event
- * appended since stays. Under load the acks of many publishes arrive in one turn, and each removal is then
- * one driver command less in the service and one command, one query and one commit less for the database
- * (our FerretDB build writes the documents of one update statement in one transaction). A lone removal goes
- * as `updateOne` on `_id`. When a group's command fails, each of its removals is tried alone, and those
- * that fail again reject (the relay retries them later).
- */
-export class GroupedRemovals {
-  private waiting: Removal[] = [];
-
-  constructor(private readonly model: OutboxModel) {}
-
-  remove(id: Types.ObjectId, events: readonly PendingEvent[]): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.waiting.push({ id, events, settle: (err) => (err === undefined ? resolve() : reject(err)) });
-      if (this.waiting.length === 1) void endOfTurn().then(() => this.sendAll());
-    });
-  }
-
-  private sendAll(): void {
-    const waiting = this.waiting;
-    this.waiting = [];
-    for (let start = 0; start < waiting.length; start += MAX_REMOVAL_GROUP) {
-      void this.send(waiting.slice(start, start + MAX_REMOVAL_GROUP));
-    }
-  }
-
-  private async send(group: Removal[]): Promise<void> {
-    // The events are already in their stored shape (handed off through `storedShape`, or read from the
-    // document). The driver's own update, filtered on `_id` alone: FerretDB answers it without reading the
-    // collection (our build pushes `$in` on `_id` down to its index, as MongoDB does).
-    if (group.length === 1) return this.sendOne(group[0] as Removal);
-    const pull = pullAll(group.flatMap((r) => r.events));
-    try {
-      await this.model.collection.updateMany({ _id: { $in: group.map((r) => r.id) } }, pull);
-      for (const r of group) r.settle();
-    } catch {
-      // One document the server refuses would fail the whole group, again at every retry: each is tried
-      // alone (a removal is idempotent), and only those that still fail reject.
-      for (const r of group) void this.sendOne(r);
-    }
-  }
-
-  private async sendOne({ id, events, settle }: Removal): Promise<void> {
-    try {
-      await this.model.collection.updateOne({ _id: id }, pullAll(events));
-      settle();
-    } catch (err) {
-      settle(err ?? new Error('removal failed'));
-    }
-  }
-}
-
-function pullAll(events: readonly PendingEvent[]): UpdateFilter<Record<string, unknown>> {
-  return { $pullAll: { pendingEvents: events } } as unknown as UpdateFilter<Record<string, unknown>>;
-}
-
 /**
  * Publishes pending events and removes them from their documents.
  *
  * - Hand-off: a store gives the events it just wrote; they are published from memory and then removed with
- *   a `$pullAll` filtered on `_id` alone (cheap everywhere, and an event appended meanwhile is kept), the
- *   removals of one turn of the event loop as one command (`GroupedRemovals`).
+ *   one `$pullAll` filtered on `_id` alone (cheap everywhere, and an event appended meanwhile is kept).
  * - Order: the events of one aggregate go out one after another, in version order (each waits for the
  *   server's ack of the previous one); different aggregates go out concurrently.
  * - Failures: the aggregate is re-read by id and retried after `retryIntervalMs`.
@@ -317,8 +246,6 @@ export class OutboxRelay implements OutboxHandOff {
   /** Aggregates whose delivery failed, re-read and retried by the retry timer. */
   private readonly retries = new Map<string, { model: OutboxModel; id: Types.ObjectId }>();
   private readonly sent = new Set<string>();
-  /** Removals of published events, grouped per turn, per model. */
-  private readonly removals = new Map<OutboxModel, GroupedRemovals>();
   /** Events handed off or found and not yet published (the in-memory backlog, for metrics). */
   private inFlight = 0;
   /** Publishes or mark-sents that failed since the count was last reset (the final flush checks it). */
@@ -538,22 +465,16 @@ export class OutboxRelay implements OutboxHandOff {
       published++;
     }
     if (events.length > 0) {
-      // Exactly the subdocuments we published, in the document's write turn. Grouped as one statement, not
-      // as an update command of several statements: FerretDB 1.24 keeps every statement's query open until
-      // the command ends, and such commands deadlocked it while inserts ran (every client stopped).
-      await serialized(model, id, () => this.removalsOf(model).remove(id, events));
+      // Exactly the subdocuments we published: an event appended since stays. Filtered on `_id` alone,
+      // which FerretDB answers without reading the collection. The driver's own updateOne: the events are
+      // already in their stored shape (handed off through `storedShape`, or read from the document). One
+      // write per document: FerretDB 1.24 deadlocks on an update command of several statements while inserts
+      // run (tried as a group commit of the removals: every client of the database stopped).
+      const pull = { $pullAll: { pendingEvents: events } } as unknown as UpdateFilter<Record<string, unknown>>;
+      await serialized(model, id, () => model.collection.updateOne({ _id: id }, pull));
     }
     if (published > 0) this.options.onPublished?.(published);
     return published;
-  }
-
-  private removalsOf(model: OutboxModel): GroupedRemovals {
-    let removals = this.removals.get(model);
-    if (!removals) {
-      removals = new GroupedRemovals(model);
-      this.removals.set(model, removals);
-    }
-    return removals;
   }
 
   private remember(messageId: string): void {

@@ -69,7 +69,7 @@ export const FERRETDB: GoServer = {
   version: 'v1.24.2',
   binEnv: 'FERRETDB_BIN',
   acceptOnPath: /v1\.24\./,
-  variant: 'idindex-in-natural-untracked-updbatch',
+  variant: 'idindex-in-natural-untracked',
   patches: [
     {
       // The SQLite handler creates a unique index on `_ferretdb_sjson->"_id"` but filters with
@@ -150,54 +150,6 @@ export const FERRETDB: GoServer = {
       from: 'func Untrack(obj any, token *Token) {\n',
       to: 'func Untrack(obj any, token *Token) {\n\tif !debugbuild.Enabled {\n\t\treturn\n\t}\n\n',
       why: 'untrack in debug builds only, as Track',
-    },
-    // One transaction for the documents of one update statement: FerretDB 1.24 writes each document an
-    // `updateMany` changes in a transaction of its own (a commit, a WAL write, each), while the query that
-    // found them is still open. This build collects them and writes them together, up to 100 at a time, once
-    // the query is done (or the 100 are reached). An update's outcome is the same; a statement that fails
-    // half-way writes none of the documents of its last batch instead of some of them.
-    {
-      file: 'internal/handler/common/update.go',
-      from: '\tresult := new(UpdateResult)\n',
-      to:
-        '\tresult := new(UpdateResult)\n\n' +
-        '\tvar pending []*types.Document\n' +
-        '\twritePending := func() error {\n' +
-        '\t\tif len(pending) == 0 {\n' +
-        '\t\t\treturn nil\n' +
-        '\t\t}\n' +
-        '\t\t_, err := c.UpdateAll(ctx, &backends.UpdateAllParams{Docs: pending})\n' +
-        '\t\tpending = nil\n' +
-        '\t\treturn err\n' +
-        '\t}\n',
-      why: 'collect the documents an update statement modifies',
-    },
-    {
-      file: 'internal/handler/common/update.go',
-      from: '\t\t\tif !upsert {\n\t\t\t\treturn result, nil\n\t\t\t}\n',
-      to:
-        '\t\t\tif !upsert {\n' +
-        '\t\t\t\tif err = writePending(); err != nil {\n' +
-        '\t\t\t\t\treturn nil, lazyerrors.Error(err)\n' +
-        '\t\t\t\t}\n\n' +
-        '\t\t\t\treturn result, nil\n' +
-        '\t\t\t}\n',
-      why: 'write them in one transaction once the query is done',
-    },
-    {
-      file: 'internal/handler/common/update.go',
-      from:
-        '\t\t\t_, err := c.UpdateAll(ctx, &backends.UpdateAllParams{Docs: []*types.Document{doc}})\n' +
-        '\t\t\tif err != nil {\n' +
-        '\t\t\t\treturn nil, lazyerrors.Error(err)\n' +
-        '\t\t\t}\n',
-      to:
-        '\t\t\tif pending = append(pending, doc); len(pending) >= 100 {\n' +
-        '\t\t\t\tif err := writePending(); err != nil {\n' +
-        '\t\t\t\t\treturn nil, lazyerrors.Error(err)\n' +
-        '\t\t\t\t}\n' +
-        '\t\t\t}\n',
-      why: 'or when 100 are waiting',
     },
   ],
 };
