@@ -4,6 +4,8 @@ import { findById } from './find-by-id';
 
 interface Waiting<D> {
   id: Types.ObjectId;
+  /** `id` as hex, made once: it names the id in the group and finds its document in the answer. */
+  key: string;
   resolve(doc: D | null): void;
   reject(err: unknown): void;
 }
@@ -37,7 +39,7 @@ export class GroupedReads<D extends { _id: Types.ObjectId }> {
 
   read(id: Types.ObjectId): Promise<D | null> {
     return new Promise<D | null>((resolve, reject) => {
-      this.waiting.push({ id, resolve, reject });
+      this.waiting.push({ id, key: id.toHexString(), resolve, reject });
       if (this.waiting.length === 1) void endOfTurn().then(() => this.sendAll());
     });
   }
@@ -55,14 +57,14 @@ export class GroupedReads<D extends { _id: Types.ObjectId }> {
       return;
     }
     try {
-      const ids = [...new Map(group.map((w) => [w.id.toHexString(), w.id])).values()];
+      const ids = [...new Map(group.map((w) => [w.key, w.id])).values()];
       // At most one document per id: with that limit the first batch holds every match and the server
       // closes the cursor, so this is one command (no getMore, no killCursors).
       const docs = (await this.model.collection
         .find({ _id: { $in: ids } }, { projection: this.projection, limit: ids.length, batchSize: ids.length })
         .toArray()) as unknown as D[];
       const byId = new Map(docs.map((doc) => [doc._id.toHexString(), doc]));
-      for (const w of group) w.resolve(byId.get(w.id.toHexString()) ?? null);
+      for (const w of group) w.resolve(byId.get(w.key) ?? null);
     } catch (err) {
       for (const w of group) w.reject(err);
     }

@@ -117,9 +117,7 @@ function linkNodeModules(worktree: string): void {
   linkEntries(path.join(repoRoot, 'node_modules'), path.join(worktree, 'node_modules'));
   for (const workspace of workspacesOf(worktree)) {
     const own = path.join(repoRoot, workspace, 'node_modules');
-    if (existsSync(own) && existsSync(path.join(worktree, workspace, 'package.json'))) {
-      linkEntries(own, path.join(worktree, workspace, 'node_modules'));
-    }
+    if (existsSync(own)) linkEntries(own, path.join(worktree, workspace, 'node_modules'));
   }
   const target = path.join(worktree, 'node_modules');
   const scope = path.join(target, '@ticketing');
