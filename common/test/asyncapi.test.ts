@@ -19,7 +19,7 @@ const samples: { [S in (typeof Subjects)[keyof typeof Subjects]]: EventData<S> }
     status: 'created',
     userId: id,
     expiresAt: '2026-11-22T04:02:10.428Z',
-    ticket: { id, price: 40, version: 0 },
+    ticket: { id, price: 40, version: 0, placement: 1 },
   },
   'order:updated': {
     id,
@@ -28,7 +28,7 @@ const samples: { [S in (typeof Subjects)[keyof typeof Subjects]]: EventData<S> }
     reason: 'cancelled by buyer',
     userId: id,
     expiresAt: '2026-11-22T04:02:10.428Z',
-    ticket: { id, price: 40, version: 0 },
+    ticket: { id, price: 40, version: 0, placement: 1 },
   },
   'reservation:decided': { id, version: 0, outcome: 'accepted', ticket: { id, version: 1 } },
   'payment:created': { id, version: 0, orderId: id, stripeId: 'pi_123' },

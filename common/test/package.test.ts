@@ -214,7 +214,7 @@ async function main(): Promise<void> {
 
   const order: OrderCreatedEvent = {
     subject: Subjects.OrderCreated,
-    data: { id: 'o1', version: 0, status: OrderStatus.Created, userId: 'u2', expiresAt: new Date(0).toISOString(), ticket: { id: 't1', price: 40, version: 0 } },
+    data: { id: 'o1', version: 0, status: OrderStatus.Created, userId: 'u2', expiresAt: new Date(0).toISOString(), ticket: { id: 't1', price: 40, version: 0, placement: 1 } },
   };
 
   console.log(

@@ -153,7 +153,7 @@ describe.each(TRANSPORTS)('attacks replayed on %s', (transport) => {
         id: new Types.ObjectId().toHexString(),
         version: 0,
         status: 'created',
-        ticket: { id: ticket.id, price: 45, version: 1 },
+        ticket: { id: ticket.id, price: 45, version: 1, placement: 2 },
       };
       expect(await publishOutcome(asPayments, Subjects.OrderCreated, phantom, `${Subjects.OrderCreated}/${phantom.id}:0`)).toMatch(refusal);
 

@@ -93,7 +93,7 @@ describe('dead letters end to end', () => {
       status: 'created',
       userId: oid(),
       expiresAt: new Date(Date.now() + 60_000).toISOString(),
-      ticket: { id: oid(), price: 10, version: 0 },
+      ticket: { id: oid(), price: 10, version: 0, placement: 1 },
     };
     await bus.publish(Subjects.OrderCreated, new TextEncoder().encode(JSON.stringify(ghostOrder)));
     await bus.publish(

@@ -1,6 +1,4 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { intentsCreatedFor } from '@ticketing/tools/testing/stripe';
+import { intentsCreatedFor, StripeRecorder } from '@ticketing/tools/testing/stripe';
 import { waitFor } from '@ticketing/tools/testing/wait-for';
 import mongoose from 'mongoose';
 import { type Client, type OrderBody, signedUpClient, type TicketBody } from './client';
@@ -162,62 +160,19 @@ describe('payment against expiry', () => {
   }, 240_000);
 });
 
-/**
- * A proxy in front of stripe-mock that records what payments asks Stripe (method, path, idempotency key)
- * and, when armed, SIGKILLs payments once Stripe has confirmed a charge but before payments gets the
- * answer: the crash between charging and recording.
- */
-class StripeTap {
-  readonly requests: Array<{ method: string; path: string; idempotencyKey?: string; body: string }> = [];
-  killOnConfirm?: () => Promise<void>;
-  private server?: http.Server;
-
-  async start(upstream: string): Promise<string> {
-    const target = new URL(upstream);
-    this.server = http.createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const body = Buffer.concat(chunks);
-        const path = req.url ?? '/';
-        const header = req.headers['idempotency-key'];
-        this.requests.push({
-          method: req.method ?? '',
-          path,
-          idempotencyKey: typeof header === 'string' ? header : undefined,
-          body: body.toString(),
-        });
-        const forward = http.request(
-          { host: target.hostname, port: target.port, method: req.method, path, headers: req.headers },
-          async (answer) => {
-            const kill = /\/confirm$/.test(path) ? this.killOnConfirm : undefined;
-            if (kill) {
-              this.killOnConfirm = undefined;
-              answer.resume();
-              await kill();
-              res.destroy();
-              return;
-            }
-            res.writeHead(answer.statusCode ?? 502, answer.headers);
-            answer.pipe(res);
-          },
-        );
-        forward.on('error', () => res.destroy());
-        forward.end(body);
-      });
-    });
-    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  stop(): void {
-    this.server?.closeAllConnections();
-    this.server?.close();
-  }
-}
-
 describe('a crash between charging and recording', () => {
-  const tap = new StripeTap();
+  // Records what payments asks Stripe and, when armed, SIGKILLs payments once Stripe has confirmed a charge
+  // but before payments gets the answer: the crash between charging and recording.
+  let killOnConfirm: (() => Promise<void>) | undefined;
+  const tap = new StripeRecorder({
+    onAnswer: async (request) => {
+      const kill = /\/confirm$/.test(request.path) ? killOnConfirm : undefined;
+      if (!kill) return false;
+      killOnConfirm = undefined;
+      await kill();
+      return true;
+    },
+  });
   let system: TestSystem;
   let seller: Client;
   let buyer: Client;
@@ -232,13 +187,13 @@ describe('a crash between charging and recording', () => {
 
   afterAll(async () => {
     await system?.shutdown();
-    tap.stop();
+    await tap.stop();
   });
 
   it('When payments is SIGKILLed after Stripe confirmed the charge, then the retry records one payment on the same idempotency key and the order completes', async () => {
     const order = await buyConfirmed(system, seller, buyer);
     await paymentsSees(system, order.id, 'awaiting:payment');
-    tap.killOnConfirm = () => system.services.payments.kill();
+    killOnConfirm = () => system.services.payments.kill();
 
     const lost = await buyer.post('/api/payments', { token: 'tok_visa', orderId: order.id });
     expect(lost.status).toBeGreaterThanOrEqual(500); // the gateway lost its upstream: the buyer clicks again

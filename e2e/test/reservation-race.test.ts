@@ -37,15 +37,30 @@ describe.each<TransportKind>(['jetstream', 'stan'])('the edit/order race on %s',
   let system: TestSystem;
   let seller: Client;
   let buyer: Client;
+  let nextBuyer: Client;
 
   beforeAll(async () => {
     system = await startTestSystem({ transport });
-    [seller, buyer] = await Promise.all([signedUpClient(system.gatewayUrl, 'seller'), signedUpClient(system.gatewayUrl, 'buyer')]);
+    [seller, buyer, nextBuyer] = await Promise.all([
+      signedUpClient(system.gatewayUrl, 'seller'),
+      signedUpClient(system.gatewayUrl, 'buyer'),
+      signedUpClient(system.gatewayUrl, 'next-buyer'),
+    ]);
   }, 60_000);
 
   afterAll(async () => {
     await system?.shutdown();
   });
+
+  /** Waits until `client` sees the order decided (no longer `created`). */
+  const decision = (client: Client, orderId: string) =>
+    waitFor(
+      async () => {
+        const shown = await client.get<OrderBody & { reason?: string }>(`/api/orders/${orderId}`);
+        return shown.body.status === 'created' ? undefined : shown.body;
+      },
+      { description: `a decision on order ${orderId}`, intervalMs: POLL_MS, timeoutMs: 15_000 },
+    );
 
   /** One round: list a ticket at 10, wait until orders can sell it, then edit to 999 and order it at once. */
   async function race(index: number): Promise<Round> {
@@ -65,13 +80,7 @@ describe.each<TransportKind>(['jetstream', 'stan'])('the edit/order race on %s',
     if (order.status !== 201) return round;
 
     const orderSent = started + Math.max(0, -skew);
-    round.decided = await waitFor(
-      async () => {
-        const shown = await buyer.get<OrderBody & { reason?: string }>(`/api/orders/${order.body.id}`);
-        return shown.body.status === 'created' ? undefined : shown.body;
-      },
-      { description: `a decision on order ${order.body.id}`, intervalMs: POLL_MS, timeoutMs: 15_000 },
-    );
+    round.decided = await decision(buyer, order.body.id);
     round.decidedInMs = Date.now() - orderSent;
     return round;
   }
@@ -136,4 +145,24 @@ describe.each<TransportKind>(['jetstream', 'stan'])('the edit/order race on %s',
     process.stdout.write(`\nreservation race figures: ${JSON.stringify(figures)}\n`);
     expect(figures.ordersPlaced).toBe(ROUNDS);
   }, 240_000);
+
+  it('When a buyer orders a ticket the moment its previous holder cancelled, then the reservation is accepted: reservations that came and went do not change the ticket', async () => {
+    const outcomes: Array<{ status: string; reason?: string }> = [];
+    for (let round = 0; round < 8; round++) {
+      const ticket = (await seller.post<TicketBody>('/api/tickets', { title: `Handed on ${round}`, price: 10 })).body;
+      await waitFor(async () => (await ticketPair(system, ticket.id)).replica?.version === 0, { description: `replica of ${ticket.id}` });
+      const first = await buyer.post<OrderBody>('/api/orders', { ticketId: ticket.id });
+      expect((await decision(buyer, first.body.id)).status).toBe('awaiting:payment');
+
+      expect((await buyer.delete(`/api/orders/${first.body.id}`)).status).toBe(204);
+      const next = await nextBuyer.post<OrderBody>('/api/orders', { ticketId: ticket.id });
+      expect(next.status).toBe(201);
+      const decided = await decision(nextBuyer, next.body.id);
+      outcomes.push({ status: decided.status, reason: decided.reason });
+      if (decided.status === 'awaiting:payment') {
+        expect((await seller.get<TicketBody>(`/api/tickets/${ticket.id}`)).body).toMatchObject({ orderId: next.body.id, price: 10 });
+      }
+    }
+    expect(outcomes).toEqual(Array(8).fill({ status: 'awaiting:payment', reason: undefined }));
+  }, 120_000);
 });

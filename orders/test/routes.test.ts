@@ -42,7 +42,7 @@ describe('POST /api/orders', () => {
           status: 'created',
           userId: buyer.id,
           expiresAt: res.body.expiresAt,
-          ticket: { id: ticket.id, price: 80, version: 0 },
+          ticket: { id: ticket.id, price: 80, version: 0, placement: 1 },
         },
       ],
     ]);

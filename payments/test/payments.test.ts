@@ -31,7 +31,7 @@ function orderEvent(id: string, version: number, status: OrderEventData['status'
     status,
     userId: buyer.id,
     expiresAt: new Date(Date.now() + 60_000).toISOString(),
-    ticket: { id: new Types.ObjectId().toHexString(), price, version: 0 },
+    ticket: { id: new Types.ObjectId().toHexString(), price, version: 0, placement: 1 },
   };
 }
 

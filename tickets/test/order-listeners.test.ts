@@ -18,8 +18,11 @@ const updated = new OrderUpdatedListener(noTransport);
 const buyer = newUser('buyer');
 const seller = newUser('seller');
 let ticket: TicketView;
+/** How many orders were placed for `ticket` so far, as orders counts them. */
+let placements = 0;
 beforeEach(async () => {
   ticket = await createTicket({ title: 'Concert', price: 20, userId: seller.id });
+  placements = 0;
 });
 
 interface OrderSpec {
@@ -28,18 +31,25 @@ interface OrderSpec {
   status?: OrderEventData['status'];
   /** The ticket version the order was placed against (default: the ticket's version at creation, 0). */
   ticketVersion?: number;
+  /** Its place in the ticket's line of orders (default: the next, as orders numbers a new order). */
+  placement?: number;
   userId?: string;
 }
 
 /** One order's events: `at(version, status)` is that order's state at `version`. */
-function order({ id = new Types.ObjectId().toHexString(), ticketVersion = 0, userId = buyer.id }: OrderSpec = {}) {
+function order({
+  id = new Types.ObjectId().toHexString(),
+  ticketVersion = 0,
+  placement = ++placements,
+  userId = buyer.id,
+}: OrderSpec = {}) {
   const at = (version: number, status: OrderEventData['status']): OrderEventData => ({
     id,
     version,
     status,
     userId,
     expiresAt: new Date(Date.now() + 60_000).toISOString(),
-    ticket: { id: ticket.id, price: 20, version: ticketVersion },
+    ticket: { id: ticket.id, price: 20, version: ticketVersion, placement },
   });
   return { id, created: at(0, OrderStatus.Created), at };
 }
@@ -92,15 +102,50 @@ describe('reservations decided by tickets', () => {
     ]);
   });
 
-  it('When another order holds the ticket, then the reservation is rejected as "ticket reserved"', async () => {
+  it('When an earlier order still holds the ticket, then the next order waits (gap) for its cancellation and is accepted once the ticket is free', async () => {
     const holder = order();
     await created.onMessage(holder.created);
-    const late = order({ ticketVersion: 0 });
+    // Placed against the version showing the reservation, right after the holder was cancelled in orders.
+    const next = order({ ticketVersion: 1 });
 
-    expect(await created.onMessage(late.created)).toBe('applied');
-
+    expect(await created.onMessage(next.created)).toBe('gap');
     expect((await stored()).orderId).toBe(holder.id);
-    expect((await announced()).at(-1)?.[1]).toMatchObject({ id: late.id, outcome: 'rejected', reason: RejectionReason.TicketReserved });
+
+    expect(await updated.onMessage(holder.at(1, OrderStatus.Cancelled))).toBe('applied');
+    expect(await created.onMessage(next.created)).toBe('applied');
+    const t = await stored();
+    expect(t.orderId).toBe(next.id);
+    expect(t.version).toBe(3);
+    expect((await announced()).at(-1)?.[1]).toMatchObject({ id: next.id, outcome: 'accepted' });
+  });
+
+  it('When the ticket was reserved and freed since the version the order saw, then the order is accepted: the terms did not change', async () => {
+    const earlier = order();
+    await created.onMessage(earlier.created);
+    await updated.onMessage(earlier.at(1, OrderStatus.Cancelled));
+    const o = order({ ticketVersion: 0 });
+
+    expect(await created.onMessage(o.created)).toBe('applied');
+
+    const t = await stored();
+    expect(t.orderId).toBe(o.id);
+    expect(t.version).toBe(3);
+    expect((await announced()).at(-1)?.[1]).toMatchObject({ id: o.id, outcome: 'accepted', ticket: { id: ticket.id, version: 3 } });
+  });
+
+  it('When an order arrives after a later order was decided, then it is rejected as "ticket reserved" and the ticket stays with the later order', async () => {
+    const overtaken = order();
+    const later = order();
+    expect(await created.onMessage(later.created)).toBe('applied');
+
+    expect(await created.onMessage(overtaken.created)).toBe('applied');
+
+    expect((await stored()).orderId).toBe(later.id);
+    expect((await announced()).at(-1)?.[1]).toMatchObject({
+      id: overtaken.id,
+      outcome: 'rejected',
+      reason: RejectionReason.TicketReserved,
+    });
   });
 
   it('When the seller\'s own order arrives, then it is rejected as "own ticket"', async () => {
@@ -130,11 +175,11 @@ describe('later order events', () => {
     ]);
   });
 
-  it('When a rejected order is cancelled (by its buyer or by expiry), then the cancellation is stale: it can never hold the ticket', async () => {
+  it('When a rejected order is cancelled (by its buyer or by expiry), then the cancellation waits for the decision and is then stale: it can never hold the ticket', async () => {
     await updateTicket(ticket.id, seller.id, { title: 'Concert', price: 30 });
     const o = order({ ticketVersion: 0 });
-    // Either order of arrival: the ticket moved on from the version the order saw.
-    expect(await updated.onMessage(o.at(1, OrderStatus.Cancelled))).toBe('stale');
+    // Before its creation was decided, the cancellation cannot tell: it waits.
+    expect(await updated.onMessage(o.at(1, OrderStatus.Cancelled))).toBe('gap');
     await created.onMessage(o.created);
     expect(await updated.onMessage(o.at(1, OrderStatus.Cancelled))).toBe('stale');
 

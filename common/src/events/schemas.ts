@@ -28,8 +28,12 @@ export const orderEventSchema = z.object({
   reason: z.enum(CANCEL_REASONS).optional(),
   userId: id,
   expiresAt: z.iso.datetime(),
-  /** The ticket version the order was placed against, and its price at that version. */
-  ticket: z.object({ id, price, version }),
+  /**
+   * The ticket version the order was placed against, its price at that version, and the order's place in
+   * the ticket's line of orders (orders counts the orders placed for each ticket: 1, 2, …), by which
+   * tickets tells an order it has not decided yet from one it has.
+   */
+  ticket: z.object({ id, price, version, placement: z.number().int().min(1) }),
 });
 
 const reservationFields = {

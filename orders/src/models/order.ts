@@ -13,6 +13,8 @@ export interface OrderAttrs {
   ticketPrice: number;
   /** The ticket version the order was placed against: tickets reserves the ticket only if it is still at it. */
   ticketVersion: number;
+  /** The order's place in the ticket's line of orders (1, 2, …; see the order event's `ticket.placement`). */
+  ticketPlacement: number;
   version: number;
   /**
    * The ticket's id while the order holds it, the order's own id once it no longer does. A unique index
@@ -31,6 +33,7 @@ const orderSchema = new Schema<OrderAttrs>(
     ticket: { type: Schema.Types.ObjectId, ref: 'Ticket', required: true },
     ticketPrice: { type: Number, required: true },
     ticketVersion: { type: Number, required: true },
+    ticketPlacement: { type: Number, required: true },
     version: { type: Number, required: true, default: 0 },
     reservationKey: { type: String, required: true, unique: true },
   },
@@ -71,7 +74,10 @@ export function withTicket(order: OrderDocument, ticket: unknown): OrderDocument
 
 /** The full state announced in `order:created` / `order:updated`. */
 export function orderEventData(
-  order: Pick<OrderAttrs, 'userId' | 'status' | 'reason' | 'expiresAt' | 'ticket' | 'ticketPrice' | 'ticketVersion' | 'version'> & {
+  order: Pick<
+    OrderAttrs,
+    'userId' | 'status' | 'reason' | 'expiresAt' | 'ticket' | 'ticketPrice' | 'ticketVersion' | 'ticketPlacement' | 'version'
+  > & {
     _id: Types.ObjectId;
   },
 ): OrderEventData {
@@ -82,6 +88,6 @@ export function orderEventData(
     ...(order.reason ? { reason: order.reason } : {}),
     userId: order.userId,
     expiresAt: order.expiresAt.toISOString(),
-    ticket: { id: order.ticket.toHexString(), price: order.ticketPrice, version: order.ticketVersion },
+    ticket: { id: order.ticket.toHexString(), price: order.ticketPrice, version: order.ticketVersion, placement: order.ticketPlacement },
   };
 }

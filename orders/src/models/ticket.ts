@@ -10,6 +10,8 @@ export interface TicketAttrs {
   /** The seller (absent on replicas written before it was kept). */
   userId?: string;
   version: number;
+  /** How many orders were placed for the ticket: each new order takes the next number (see `createOrder`). */
+  placements?: number;
 }
 
 const ticketSchema = new Schema<TicketAttrs>(
@@ -18,6 +20,7 @@ const ticketSchema = new Schema<TicketAttrs>(
     price: { type: Number, required: true },
     userId: { type: String },
     version: { type: Number, required: true },
+    placements: { type: Number },
   },
   {
     versionKey: false,

@@ -26,6 +26,10 @@ const MAX_ATTEMPTS = 5;
  * `order:created` event are one insert; the unique reservation key makes the database refuse a second
  * active order for the same ticket, however many requests race. The order stays `created` until tickets
  * decides the reservation (`applyReservationDecision`).
+ *
+ * Reading the replica also counts the order in the ticket's line of orders (one atomic increment): as at
+ * most one order per ticket is active at a time, an order with a higher number was placed after every
+ * lower one had ended, which lets tickets decide a reservation once, whatever order events arrive in.
  */
 export async function createOrder(
   userId: string,
@@ -33,7 +37,7 @@ export async function createOrder(
   expirationSeconds: number,
   trace?: TraceContext,
 ): Promise<OrderDocument> {
-  const ticket = await Ticket.findById(ticketId);
+  const ticket = await Ticket.findByIdAndUpdate(ticketId, { $inc: { placements: 1 } }, { new: true });
   if (!ticket) throw new NotFoundError('Ticket not found');
   if (ticket.userId === userId) throw new BadRequestError('You cannot order your own ticket', 'ticketId');
   const order = new Order({
@@ -43,6 +47,7 @@ export async function createOrder(
     ticket: ticket._id,
     ticketPrice: ticket.price,
     ticketVersion: ticket.version,
+    ticketPlacement: ticket.placements ?? 1,
     version: 0,
     reservationKey: ticket.id,
   });

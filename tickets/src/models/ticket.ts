@@ -11,6 +11,17 @@ export interface TicketAttrs {
   orderId?: string;
   /** Bumped by every change; every change is announced with it. */
   version: number;
+  /**
+   * The version at which the seller last set title and price. A reservation and its release bump `version`
+   * but not this: an order placed against any version from here on saw the ticket's current terms.
+   * (Absent on tickets written before it existed: their every change counts as a change of terms.)
+   */
+  termsVersion?: number;
+  /**
+   * The highest place in the ticket's line of orders (numbered by orders) whose reservation was decided:
+   * an order at or before it was decided already, or overtaken by a later one.
+   */
+  lastPlacement?: number;
   pendingEvents: PendingEvent[];
 }
 
@@ -21,6 +32,8 @@ const ticketSchema = new Schema<TicketAttrs>(
     userId: { type: String, required: true },
     orderId: { type: String },
     version: { type: Number, required: true, default: 0 },
+    termsVersion: { type: Number },
+    lastPlacement: { type: Number },
   },
   {
     versionKey: false,

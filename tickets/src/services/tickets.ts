@@ -31,7 +31,12 @@ export interface TicketInput {
  */
 export async function createTicket(input: TicketInput & { userId: string }, trace?: TraceContext): Promise<TicketView> {
   const ticket = { _id: new Types.ObjectId(), title: input.title, price: input.price, userId: input.userId, version: 0 };
-  await tickets.insert({ ...ticket, pendingEvents: [pendingEvent(Subjects.TicketCreated, ticketEventData(ticket), trace)] });
+  await tickets.insert({
+    ...ticket,
+    termsVersion: 0,
+    lastPlacement: 0,
+    pendingEvents: [pendingEvent(Subjects.TicketCreated, ticketEventData(ticket), trace)],
+  });
   return ticketView(ticket);
 }
 
@@ -50,7 +55,7 @@ export async function updateTicket(id: string, userId: string, input: TicketInpu
     const updated = await tickets.update(
       { _id: ticket._id, version: ticket.version },
       {
-        $set: { title: next.title, price: next.price, version: next.version },
+        $set: { title: next.title, price: next.price, version: next.version, termsVersion: next.version },
         $push: { pendingEvents: pendingEvent(Subjects.TicketUpdated, next, trace) },
       },
       ticket,
@@ -61,36 +66,45 @@ export async function updateTicket(id: string, userId: string, input: TicketInpu
 }
 
 /**
- * Why `order` cannot have the ticket as it is now, or undefined when it can: tickets is the authority on its
- * tickets, so an order reserves only a free ticket, of someone else, still at the version it was placed against.
+ * Why `order`, not decided yet, cannot have the ticket as it is now; undefined when it can have it, and
+ * 'wait' when another order holds it. tickets is the authority on its tickets: an order reserves a ticket of
+ * someone else whose title and price are still those of the version the order was placed against
+ * (reservations that came and went since do not count: the buyer saw the same terms). orders lets at most
+ * one order per ticket be active, so a holder other than a newer order has been cancelled in orders already:
+ * its cancellation is on its way and will free the ticket.
  */
 export function reservationVerdict(
-  ticket: Pick<TicketAttrs, 'userId' | 'orderId' | 'version'>,
+  ticket: Pick<TicketAttrs, 'userId' | 'orderId' | 'version' | 'termsVersion'>,
   order: OrderEventData,
-): RejectionReason | undefined {
+): RejectionReason | 'wait' | undefined {
   if (ticket.userId === order.userId) return RejectionReason.OwnTicket;
-  if (ticket.orderId) return RejectionReason.TicketReserved;
-  if (ticket.version !== order.ticket.version) return RejectionReason.TicketChanged;
+  if ((ticket.termsVersion ?? ticket.version) > order.ticket.version) return RejectionReason.TicketChanged;
+  if (ticket.orderId) return 'wait';
   return undefined;
 }
 
 /**
- * Applies an order event to the ticket it concerns. The ticket remembers only which order holds it, so its
- * document does not grow with its history; the order lifecycle (cancelled and complete are final) and the
- * ticket version the order was placed against make every duplicate or out-of-order event harmless:
+ * Applies an order event to the ticket it concerns. The ticket remembers which order holds it and the
+ * highest place in its line of orders it has decided (`lastPlacement`; orders numbers the orders of each
+ * ticket), so its document does not grow with its history, and every duplicate or out-of-order event is
+ * harmless:
  *
- * - `order:created` of a new order: the reservation is decided (`reservationVerdict`). Accepted: the ticket
- *   is reserved (version + 1, `ticket:updated`) and `reservation:decided` accepted is announced in the same
- *   write. Rejected: only `reservation:decided` rejected, with the reason; the ticket does not change.
+ * - `order:created` of an order whose place is past `lastPlacement`: the reservation is decided
+ *   (`reservationVerdict`). Accepted: the ticket is reserved (version + 1, `ticket:updated`) and
+ *   `reservation:decided` accepted is announced in the same write. Rejected: only `reservation:decided`
+ *   rejected, with the reason; the ticket does not change. Held by an earlier order: `gap`, until that
+ *   order's cancellation frees the ticket.
+ * - `order:created` of an order at or before `lastPlacement`: decided already, or overtaken by a later
+ *   order (placed once this one had ended): rejected again, changing nothing else.
  * - A later event that keeps the ticket held (`awaiting:payment`, `complete`): an order gets there only after
  *   tickets accepted its reservation, in the very write that reserved the ticket. Such an event has nothing
  *   for the ticket, whoever holds it now (`stale`), and is acknowledged without reading it.
  * - A cancellation of the holding order frees the ticket (version + 1).
- * - A cancellation of an order that does not hold the ticket: if its `order:created` would still be
- *   accepted, that event has not been applied yet (`gap`: wait for it); otherwise the order can never
- *   reserve the ticket, and the cancellation has nothing to change (`stale`).
+ * - A cancellation of an order that does not hold the ticket: past `lastPlacement`, its `order:created`
+ *   has not been decided yet (`gap`: wait for it); otherwise it has nothing to change (`stale`).
  *
- * Every write is conditional on the ticket version read, and every change of the holder bumps it.
+ * Every write is conditional on the ticket version and `lastPlacement` read, and every change of the holder
+ * bumps the version.
  */
 export async function applyOrderEvent(order: OrderEventData, trace?: TraceContext): Promise<ApplyResult> {
   requireObjectIds({ id: order.id, 'ticket.id': order.ticket.id, userId: order.userId });
@@ -100,7 +114,8 @@ export async function applyOrderEvent(order: OrderEventData, trace?: TraceContex
     const ticket = await readForUpdate(Ticket.findById(order.ticket.id).lean());
     // Every order is placed on a ticket that exists here: this one never will.
     if (!ticket) throw new UnprocessableEventError(`order ${order.id} refers to unknown ticket ${order.ticket.id}`);
-    const current = { _id: ticket._id, version: ticket.version };
+    const lastPlacement = ticket.lastPlacement ?? 0;
+    const current = { _id: ticket._id, version: ticket.version, lastPlacement: ticket.lastPlacement ?? null };
     const version = ticket.version + 1;
 
     if (ticket.orderId === order.id) {
@@ -121,26 +136,31 @@ export async function applyOrderEvent(order: OrderEventData, trace?: TraceContex
       continue;
     }
 
-    const rejection = reservationVerdict(ticket, order);
-    if (order.version > 0 || order.status !== OrderStatus.Created) return rejection === undefined ? 'gap' : 'stale';
+    const isDecided = order.ticket.placement <= lastPlacement;
+    if (order.version > 0 || order.status !== OrderStatus.Created) return isDecided ? 'stale' : 'gap';
 
+    // Decided already, or overtaken by a later order: refused (again). orders ignores a second decision on
+    // an order it has moved on from, and cancels one that never had its turn rather than leave it waiting.
+    const verdict = isDecided ? RejectionReason.TicketReserved : reservationVerdict(ticket, order);
+    if (verdict === 'wait') return 'gap';
     const decided = (ticketVersion: number) => ({
       id: order.id,
       version: order.version,
       ticket: { id: order.ticket.id, version: ticketVersion },
     });
-    const change = rejection
+    const change = verdict
       ? {
+          $set: { lastPlacement: Math.max(lastPlacement, order.ticket.placement) },
           $push: {
             pendingEvents: pendingEvent(
               Subjects.ReservationDecided,
-              { ...decided(ticket.version), outcome: 'rejected', reason: rejection },
+              { ...decided(ticket.version), outcome: 'rejected', reason: verdict },
               trace,
             ),
           },
         }
       : {
-          $set: { orderId: order.id, version },
+          $set: { orderId: order.id, version, lastPlacement: order.ticket.placement },
           $push: {
             pendingEvents: {
               $each: [

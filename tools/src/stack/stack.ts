@@ -96,7 +96,7 @@ export async function startStack(log: StackLog, options: StackOptions = {}): Pro
     writeFileSync(path.join(dir, 'nats-users.json'), `${JSON.stringify(natsPasswords, null, 2)}\n`, { mode: 0o600 });
   }
   if (stripe) {
-    Object.assign(env, { STRIPE_API_BASE: stripe.url, STRIPE_SECRET_KEY: stripe.secretKey, STACK_STRIPE_MOCK_LOG: stripe.logFile });
+    Object.assign(env, { STRIPE_API_BASE: stripe.url, STRIPE_SECRET_KEY: stripe.secretKey });
   }
   return {
     ...started,
