@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { createGateway } from '@ticketing/tools/gateway';
+import { pathEscapes } from '@ticketing/tools/testing/path-escapes';
 import { waitFor } from '@ticketing/tools/testing/wait-for';
 import { signedUpClient } from './client';
 import { startTestSystem, type TestSystem } from './system';
@@ -16,11 +17,14 @@ describe('the gateway', () => {
   let gateway: http.Server;
   let gatewayPort: number;
   const seen: http.IncomingHttpHeaders[] = [];
+  /** The request targets the service received, as it received them. */
+  const targets: string[] = [];
   const closedEarly: string[] = [];
 
   beforeAll(async () => {
     upstream = http.createServer((req, res) => {
       seen.push(req.headers);
+      targets.push(req.url ?? '');
       if (req.url === '/api/slow-upload') {
         // Never answers: waits for the body, which the client never finishes.
         res.on('close', () => {
@@ -73,6 +77,9 @@ describe('the gateway', () => {
     });
   }
 
+  /** GET `target` as written, on a connection of its own. */
+  const get = async (target: string) => (await raw(`GET ${target} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n`)).text;
+
   it('When a request carries hop-by-hop headers, then none reaches the service, and none of the answer’s reaches the client', async () => {
     seen.length = 0;
     const { text } = await raw(
@@ -91,6 +98,36 @@ describe('the gateway', () => {
     expect(text.toLowerCase()).toContain('connection: close');
     expect(text).toContain('{"ok":true}');
     expect(closedByServer).toBe(true);
+  });
+
+  it('When a path could mean another place once resolved or decoded, then the gateway answers 400 and nothing reaches the service', async () => {
+    const refused = [...pathEscapes('/api/x').map(([, target]) => target), '/api/x/..', '/api/x/.', 'http://a/api/x', '*'];
+    for (const target of refused) {
+      seen.length = 0;
+      const [head = '', body = ''] = (await get(target)).split('\r\n\r\n');
+      expect({ target, status: head.split('\r\n')[0], body: JSON.parse(body), reached: seen.length }).toEqual({
+        target,
+        status: 'HTTP/1.1 400 Bad Request',
+        body: { errors: [{ message: expect.stringMatching(/^Invalid path: /) }] },
+        reached: 0,
+      });
+    }
+  });
+
+  it('When a path has dots inside segments, escapes of other characters or dot-segments only in its query, then it is forwarded', async () => {
+    const forwarded = [
+      '/api/x/a.b/..c/d..',
+      '/api/x/%7B%22%24ne%22%3Anull%7D',
+      '/api/x/id%00',
+      "/api/x/-._~!$&'()*+,=:@",
+      '/api/x?next=/../../metrics;a\\b',
+    ];
+    for (const target of forwarded) {
+      targets.length = 0;
+      const text = await get(target);
+      // …and the service receives the very path the gateway checked.
+      expect({ status: text.split('\r\n')[0], received: targets }).toEqual({ status: 'HTTP/1.1 200 OK', received: [target] });
+    }
   });
 
   it('When a client goes away in the middle of an upload, then the request to the service is closed at once', async () => {

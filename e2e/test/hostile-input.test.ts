@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { SERVICES } from '@ticketing/tools/system';
+import { CLIENT_ESCAPES, LEAKED, pathEscapes } from '@ticketing/tools/testing/path-escapes';
 import { waitFor } from '@ticketing/tools/testing/wait-for';
 import mongoose, { type Connection } from 'mongoose';
 import {
@@ -18,9 +19,10 @@ import { startTestSystem, type TestSystem } from './system';
 /**
  * The whole system as real processes behind the gateway, fed a corpus of hostile requests: malformed and
  * oversized bodies, wrong content types, operator-shaped ids and fields, prototype-pollution keys, absurd
- * prices, over-long and control-character strings, forged sessions and other people's resources. Every
- * one must get its 4xx in the error shape, none a 5xx; afterwards no database holds a changed byte,
- * nothing is polluted and every service is still up.
+ * prices, over-long and control-character strings, forged sessions, other people's resources, and paths
+ * that leave a service's tree or the client's files. Every one must get its 4xx in the error shape, none a
+ * 5xx, and none leak metrics or files; afterwards no database holds a changed byte, nothing is polluted and
+ * every service is still up.
  */
 
 interface User extends Identity {
@@ -128,7 +130,7 @@ const authCases: Case[] = [
   ],
   ['signin guesses a wrong password', 400, (f) => post('/api/users/signin', json({ email: f.seller.email, password: 'wrong password' }))],
   ['auth gets a path it does not serve', 404, () => ({ method: 'GET', path: '/api/users/%ZZ' })],
-  ['auth gets a raw ../ path', 404, () => ({ method: 'GET', path: '/api/users/currentuser/../../tickets', isRawPath: true })],
+  ['auth gets a raw ../ path', 400, () => ({ method: 'GET', path: '/api/users/currentuser/../../tickets', isRawPath: true })],
 ];
 
 const ticketCases: Case[] = [
@@ -256,7 +258,7 @@ const ticketCases: Case[] = [
   ],
   ['a valid ticket comes without a session', 401, () => post('/api/tickets', json(ticket))],
   ['a ticket is read by an operator-shaped id', 404, () => ({ method: 'GET', path: `/api/tickets/${operatorId}` })],
-  ['a ticket is read by an encoded ../ id', 404, () => ({ method: 'GET', path: '/api/tickets/..%2F..%2Fusers%2Fcurrentuser' })],
+  ['a ticket is read by an encoded ../ id', 400, () => ({ method: 'GET', path: '/api/tickets/..%2F..%2Fusers%2Fcurrentuser' })],
   ['a ticket is read by an id of 5 000 characters', 404, () => ({ method: 'GET', path: `/api/tickets/${'a'.repeat(5000)}` })],
   ['a ticket is read by its id plus %00', 404, (f) => ({ method: 'GET', path: `/api/tickets/${f.ticketId}%00` })],
   ['a ticket is read by an id that is not valid percent-encoding', 400, () => ({ method: 'GET', path: '/api/tickets/%E0%A4%A' })],
@@ -329,7 +331,7 @@ const ticketCases: Case[] = [
   ],
   [
     'a ticket is edited through a raw ../ path',
-    404,
+    400,
     (f) => ({
       method: 'PUT',
       path: '/api/tickets/../users/signup',
@@ -418,7 +420,7 @@ const orderCases: Case[] = [
   ],
   [
     'an order is cancelled by an encoded ../ id',
-    404,
+    400,
     (f) => ({ method: 'DELETE', path: `/api/orders/..%2F${f.orderId}`, headers: cookie(f.buyer.token) }),
   ],
   [
@@ -503,7 +505,24 @@ const paymentCases: Case[] = [
   ],
 ];
 
-const corpus: Case[] = [...authCases, ...ticketCases, ...orderCases, ...paymentCases, ...sessionCases];
+const raw = (path: string): RawRequest => ({ method: 'GET', path, isRawPath: true });
+
+/** Every way out of every service's tree, and out of the client's files: the gateway refuses each before routing. */
+const escapeCases: Case[] = [
+  ...SERVICES.flatMap(({ prefix }, index): Case[] => {
+    const sibling = SERVICES[(index + 1) % SERVICES.length].prefix;
+    return [
+      ...pathEscapes(prefix).map(([how, path]): Case => [`${prefix} is left by ${how}`, 400, () => raw(path)]),
+      [`${prefix} is left by ../ for ${sibling}'s readiness`, 400, () => raw(`${prefix}/..${sibling.slice('/api'.length)}/readyz`)],
+      [`${prefix} is left by ../ in an absolute URL`, 400, () => raw(`http://gateway.invalid${prefix}/../../metrics`)],
+      // No decoder of today reads an overlong UTF-8 dot as '.', so this one passes the gateway: the service's 404.
+      [`${prefix} is left by overlong UTF-8 dots (%c0%ae)`, 404, () => raw(`${prefix}/%c0%ae%c0%ae/%c0%ae%c0%ae/metrics`)],
+    ];
+  }),
+  ...CLIENT_ESCAPES.map(([how, path]): Case => [`the client's files are left by ${how}`, 400, () => raw(path)]),
+];
+
+const corpus: Case[] = [...authCases, ...ticketCases, ...orderCases, ...paymentCases, ...sessionCases, ...escapeCases];
 
 function formData(fields: Record<string, string>): FormData {
   const form = new FormData();
@@ -595,6 +614,7 @@ describe('hostile input through the gateway', () => {
   it.each(corpus)('When %s, then it answers %i in the error shape', async (_description, status, request) => {
     const res = await send(system.gatewayUrl, request(fixtures));
 
+    expect(res.text).not.toMatch(LEAKED);
     expect({ status: res.status, text: res.text.slice(0, 300) }).toEqual({ status, text: expect.any(String) });
     expect(res.contentType).toMatch(/^application\/json/);
     expect(isErrorShape(JSON.parse(res.text))).toBe(true);

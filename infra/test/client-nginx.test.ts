@@ -1,67 +1,28 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { freePort } from '@ticketing/tools/stack/ports';
-import { ensureDebianPackage } from '@ticketing/tools/testing/debian-package';
-import { waitFor } from '@ticketing/tools/testing/wait-for';
-import { repoRoot } from './manifests';
+import { CLIENT_DIST, clientSite, type RunningNginx, startNginx } from './nginx';
 
 /**
  * client/nginx.conf as the client image runs it, in a real nginx (Debian's) on the client's build: the app and
  * its own routes, the API docs and their redirect, the JSON 404 for API paths no service owns, the health
  * check and the headers. (The image's own nginx is nginx-unprivileged; the server block is the same file.)
  */
-const dist = path.join(repoRoot, 'client', 'dist');
-let dir: string;
-let nginx: ChildProcess;
+let nginx: RunningNginx | undefined;
 let base: string;
 
 beforeAll(async () => {
-  const binary = ensureDebianPackage('nginx', ['/usr/sbin/nginx'], (line) => process.stderr.write(`[client-nginx] ${line}\n`));
-  dir = mkdtempSync(path.join(os.tmpdir(), 'client-nginx-'));
-  // Readable by nginx's workers, which run as an unprivileged user when the test runs as root.
-  chmodSync(dir, 0o755);
-  const html = path.join(dir, 'html');
-  cpSync(dist, html, { recursive: true });
-  // What the Dockerfile copies in next to the docs page.
-  for (const file of ['swagger-ui.css', 'swagger-ui-bundle.js']) {
-    cpSync(path.join(repoRoot, 'node_modules', 'swagger-ui-dist', file), path.join(html, 'api', 'docs', file));
-  }
   const port = await freePort();
-  const site = readFileSync(path.join(repoRoot, 'client', 'nginx.conf'), 'utf8')
-    .replace('listen 8080;', `listen 127.0.0.1:${port};`)
-    .replace('root /usr/share/nginx/html;', `root ${html};`);
-  expect(site).toContain(`listen 127.0.0.1:${port};`);
-  writeFileSync(path.join(dir, 'site.conf'), site);
-  for (const temp of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(path.join(dir, temp));
-  writeFileSync(
-    path.join(dir, 'nginx.conf'),
-    [
-      'daemon off;',
-      `pid ${dir}/nginx.pid;`,
-      `error_log ${dir}/error.log;`,
-      'events {}',
-      'http {',
-      '  include /etc/nginx/mime.types;',
-      '  access_log off;',
-      ...['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `  ${t === 'body' ? 'client_body' : t}_temp_path ${dir}/${t};`),
-      `  include ${dir}/site.conf;`,
-      '}',
-    ].join('\n'),
-  );
-  nginx = spawn(binary, ['-c', path.join(dir, 'nginx.conf')], { stdio: 'ignore' });
   base = `http://127.0.0.1:${port}`;
-  await waitFor(async () => (await fetch(`${base}/healthz`)).ok, { description: 'nginx', timeoutMs: 10_000 });
+  nginx = await startNginx(
+    'client-nginx',
+    (dir) => clientSite(dir, port),
+    async () => (await fetch(`${base}/healthz`)).ok,
+  );
 }, 600_000);
 
 afterAll(async () => {
-  if (nginx && nginx.exitCode === null) {
-    const exited = new Promise((resolve) => nginx.once('exit', resolve));
-    nginx.kill('SIGQUIT');
-    await exited;
-  }
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await nginx?.stop();
 });
 
 const get = async (pathname: string) => {
@@ -85,7 +46,7 @@ describe('the web client image’s nginx config', () => {
   });
 
   it('When a hashed asset is asked for, then it is cached for good; a missing one is a 404, not the app', async () => {
-    const script = /src="(\/assets\/[^"]+\.js)"/.exec(readFileSync(path.join(dist, 'index.html'), 'utf8'))?.[1] ?? '';
+    const script = /src="(\/assets\/[^"]+\.js)"/.exec(readFileSync(path.join(CLIENT_DIST, 'index.html'), 'utf8'))?.[1] ?? '';
     const asset = await get(script);
     expect({ status: asset.status, cache: asset.headers.get('cache-control') }).toEqual({
       status: 200,

@@ -33,8 +33,33 @@ function sendError(res: ServerResponse, status: number, message: string): void {
     res.destroy();
     return;
   }
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
-  res.end(JSON.stringify({ errors: [{ message }] }));
+  const body = JSON.stringify({ errors: [{ message }] });
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+/**
+ * What is wrong with a request's path, or undefined when nothing is. The gateway routes on the path as sent,
+ * but what is sent on is read again: http-proxy-3 rebuilds the path with WHATWG URL, which resolves
+ * dot-segments (`..`, `%2e%2e`) and reads `\` as `/`, so `/api/tickets/../../metrics` matched the tickets
+ * route and arrived at tickets as `/metrics`; other readers further on (ingress-nginx, a file server, a
+ * framework that decodes before matching) differ again. Such paths are refused, not normalised: no page or
+ * API call of ours needs one (browsers resolve dot-segments and never escape `.` or `/` before sending, ids
+ * are hex), and a refusal leaves no second reading of the same path to get wrong.
+ */
+export function pathProblem(url: string): string | undefined {
+  const path = url.split('?', 1)[0] ?? '';
+  if (!path.startsWith('/')) return 'Invalid path: only a path starting with / is served (no absolute URL, no *)';
+  if (/(^|\/)\.\.?(\/|$)/.test(path)) return 'Invalid path: dot-segments (. and ..) are not allowed';
+  // `\` is read as `/` by browsers and by Windows file servers; `;` starts path parameters, which some servers
+  // strip before matching; `#` and the rest are not allowed in a path at all (RFC 3986 section 3.3).
+  if (/[^A-Za-z0-9\-._~!$&'()*+,=:@/%]/.test(path)) {
+    return "Invalid path: only letters, digits and -._~!$&'()*+,=:@/% are allowed (no backslash, no ;)";
+  }
+  // The escapes of `.`, `/`, `\` and `%` itself: one decoding further on they make a dot-segment or a separator
+  // (`..%2f`, `%2e%2e`, `%5c`), and `%25` hides any of them for a second decoding (`%252e`).
+  if (/%(2e|2f|5c|25)/i.test(path)) return 'Invalid path: percent-encoded dots, slashes, backslashes and percent signs are not allowed';
+  return undefined;
 }
 
 function matches(path: string, prefix: string): boolean {
@@ -44,7 +69,8 @@ function matches(path: string, prefix: string): boolean {
 /**
  * The local stand-in for the k8s ingress: one origin, routing by path prefix, so the cookie set by auth
  * reaches every service. The proxying is http-proxy-3's (streaming both ways; a client that goes away
- * closes the upstream request); what is ours is small and specific: the routes, hop-by-hop headers dropped
+ * closes the upstream request); what is ours is small and specific: the routes, paths that could mean
+ * another place refused (`pathProblem`), hop-by-hop headers dropped
  * in both directions, HTTP/1.0 connections closed after their response, and X-Forwarded-* set from the
  * connection (not appended to what a client claims).
  */
@@ -78,6 +104,8 @@ export function createGateway(
 
   return http.createServer((req: IncomingMessage, res: ServerResponse) => {
     const url = req.url ?? '/';
+    const problem = pathProblem(url);
+    if (problem) return sendError(res, 400, problem);
     if (options.apiDocs?.(req, res)) return;
     const route = routes.find((r) => matches(url, r.prefix));
     // The web client's files, for reading only: any other method outside /api is the API's 404.
