@@ -7,9 +7,11 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import ts from 'typescript';
 
 const repoRoot = path.resolve(__dirname, '../..');
 const commonDir = path.join(repoRoot, 'common');
@@ -393,6 +395,47 @@ console.log(JSON.stringify({
 }));
 `;
 
+interface Manifest {
+  version: string;
+  exports: Record<string, unknown>;
+  dependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
+}
+
+/** The packages a file imports (types, re-exports, `require` and `import()` included), Node's own modules left out. */
+function importedPackages(source: string): string[] {
+  return ts
+    .preProcessFile(source, true, true)
+    .importedFiles.map(({ fileName }) => fileName)
+    .filter((name) => !name.startsWith('.') && !name.startsWith('node:') && !builtinModules.includes(name))
+    .map((name) =>
+      name
+        .split('/')
+        .slice(0, name.startsWith('@') ? 2 : 1)
+        .join('/'),
+    );
+}
+
+/** Each package the files import that the manifest declares neither as a dependency nor as a peer, with the files importing it. */
+function undeclaredImports(files: Record<string, string>, manifest: Manifest): Record<string, string[]> {
+  const declared = new Set([...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.peerDependencies ?? {})]);
+  const undeclared: Record<string, string[]> = {};
+  for (const [file, source] of Object.entries(files)) {
+    for (const name of new Set(importedPackages(source))) {
+      if (!declared.has(name)) undeclared[name] = [...(undeclared[name] ?? []), file];
+    }
+  }
+  return undeclared;
+}
+
+/** The TypeScript sources under `dir`, by path relative to `root`. */
+async function sourcesUnder(root: string, dir: string): Promise<Record<string, string>> {
+  const files = (await readdir(path.join(root, dir), { recursive: true })).filter((file) => file.endsWith('.ts'));
+  return Object.fromEntries(
+    await Promise.all(files.map(async (file) => [path.posix.join(dir, file), await readFile(path.join(root, dir, file), 'utf8')])),
+  );
+}
+
 /** The \`\`\`ts blocks of the README, each compiled as its own ES module. */
 function readmeSamples(readme: string): string[] {
   return [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1]);
@@ -600,5 +643,17 @@ describe('the published package', () => {
       pendingEvent: 'function',
       version,
     });
+  });
+  it('When the sources and the packed files import a package, then the manifest declares it as a dependency or a peer dependency', async () => {
+    const manifest = JSON.parse(await readFile(path.join(commonDir, 'package.json'), 'utf8')) as Manifest;
+    const installed = path.join(projectDir, 'node_modules/@ticketing/common');
+    const packed = tarballFiles.filter((file) => /\.(js|d\.ts)$/.test(file));
+    const files = {
+      ...(await sourcesUnder(commonDir, 'src')),
+      ...Object.fromEntries(await Promise.all(packed.map(async (file) => [file, await readFile(path.join(installed, file), 'utf8')]))),
+    };
+    // The scan sees type-only imports too (the grouped inserts take the driver's types from mongoose alone).
+    expect(importedPackages(files['src/grouped-inserts.ts'])).toEqual(['mongoose']);
+    expect(undeclaredImports(files, manifest)).toEqual({});
   });
 });
