@@ -12,7 +12,7 @@ module.exports = {
   transform: { '^.+\\.ts$': 'ts-jest' },
   moduleNameMapper: {
     // The package's entry points (its `exports`), from source; nothing else of common is importable by name.
-    '^@ticketing/common/(errors|http|events|mongo|outbox)$': '<rootDir>/common/src/$1.ts',
+    '^@ticketing/common/(errors|http|events|mongo|outbox|jetstream|stan)$': '<rootDir>/common/src/$1.ts',
     '^@ticketing/tools/(.*)$': '<rootDir>/tools/src/$1',
     // Each service's API description (its `./api` export), from source.
     '^@ticketing/(auth|tickets|orders|payments)/api$': '<rootDir>/$1/src/api.ts',

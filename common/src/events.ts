@@ -1,7 +1,8 @@
 /**
  * `@ticketing/common/events`: the event catalogue (subjects, schemas, payload types, order statuses), the
- * `Publisher` and `Listener` base classes, the `EventTransport` interface and its two implementations over
- * NATS JetStream and NATS Streaming. Needs @nats-io/jetstream, @nats-io/transport-node and node-nats-streaming.
+ * `Publisher` and `Listener` base classes, the `EventTransport` interface, the bus configuration and the NATS
+ * identities. Loads no NATS client: `connectEventBus` requires the configured transport's module when it
+ * connects (`@ticketing/common/jetstream` or `/stan`), so a project installs only its own broker's client.
  */
 
 export { asyncApiDocument } from './events/asyncapi';
@@ -60,14 +61,7 @@ export type {
   SubscribeOptions,
   Subscription,
 } from './events/transport';
-export {
-  durableName,
-  JetStreamTransport,
-  type JetStreamTransportOptions,
-  STREAM_LIMITS,
-  type StreamLimits,
-} from './events/transports/jetstream';
 export { inboxPrefixOf, natsEndpoint, redactServers } from './events/transports/nats-endpoint';
-export { StanTransport, type StanTransportOptions, stanClientId } from './events/transports/stan';
+export { STREAM_LIMITS, type StreamLimits } from './events/transports/stream-limits';
 export { requireObjectIds, UnprocessableEventError } from './events/unprocessable';
 export { type ApplyResult, type VersionVerdict, versionVerdict } from './events/versioning';

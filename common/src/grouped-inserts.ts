@@ -1,4 +1,5 @@
-import type { MongoBulkWriteError } from 'mongodb';
+// The driver's types through mongoose (`mongoose.mongo`): the peer that brings the driver, so no second copy to drift.
+import type { mongo } from 'mongoose';
 import { endOfTurn } from './end-of-turn';
 
 /** What it needs of a collection: the driver's, or mongoose's `Model.collection` (which waits for the connection). */
@@ -61,7 +62,7 @@ export class GroupedInserts<T> {
       for (const done of settle) done(unknown);
     } catch (err) {
       // By name: mongoose may bring its own copy of the driver, whose error classes are not ours.
-      const bulk = (err as { name?: unknown })?.name === 'MongoBulkWriteError' ? (err as MongoBulkWriteError) : undefined;
+      const bulk = (err as { name?: unknown })?.name === 'MongoBulkWriteError' ? (err as mongo.MongoBulkWriteError) : undefined;
       const refused = bulk && !bulk.writeConcernError ? writeErrorsByIndex(bulk) : undefined;
       // The server answered for each document only if the inserted and the refused add up to the group.
       if (!refused || bulk?.insertedCount !== docs.length - refused.size) {
@@ -77,7 +78,7 @@ export class GroupedInserts<T> {
 }
 
 /** The documents the server refused, by their index in the group (unordered: the others were inserted). */
-function writeErrorsByIndex(err: MongoBulkWriteError): Map<number, { code?: number; errmsg?: string }> {
+function writeErrorsByIndex(err: mongo.MongoBulkWriteError): Map<number, { code?: number; errmsg?: string }> {
   const writeErrors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
   return new Map(writeErrors.map((e) => [e.index, { code: e.code, errmsg: e.errmsg }]));
 }

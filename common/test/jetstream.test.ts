@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import {
   DEAD_LETTER_PAYLOAD_BYTES,
   type EventData,
-  JetStreamTransport,
   Listener,
   Publisher,
   STREAM_LIMITS,
@@ -10,6 +9,7 @@ import {
   UnprocessableEventError,
   versionVerdict,
 } from '@ticketing/common/events';
+import { JetStreamTransport } from '@ticketing/common/jetstream';
 import { closeIsolated, connectIsolated, isolatedJetStreamNames, natsUrl } from '@ticketing/tools/testing/nats';
 import { waitFor } from '@ticketing/tools/testing/wait-for';
 

@@ -1,4 +1,5 @@
-import { type EventTransport, type JetStreamTransport, Subjects, type TicketEventData } from '@ticketing/common/events';
+import { type EventTransport, Subjects, type TicketEventData } from '@ticketing/common/events';
+import type { JetStreamTransport } from '@ticketing/common/jetstream';
 import { OutboxRelay, type OutboxRelayOptions, type PendingEvent, pendingEvent } from '@ticketing/common/outbox';
 import { isolatedBus } from '@ticketing/tools/testing/bus';
 import { useTestDatabase } from '@ticketing/tools/testing/mongo';

@@ -2,27 +2,42 @@
  * The package as npm would publish it: packs common, installs the tarball into fresh projects outside the
  * monorepo (so nothing resolves through the workspace) and uses it from strict TypeScript consumers and
  * from the README's samples: one project with every optional peer, one with express only (the `/errors`
- * and `/http` entry points need neither mongoose nor NATS). Needs the npm registry or npm's cache; no NATS
- * or Mongo server.
+ * and `/http` entry points need neither mongoose nor NATS), and one per transport with only that broker's
+ * client, which publishes and listens on the run's server. Needs the npm registry or npm's cache, and the
+ * NATS (JetStream) and NATS Streaming servers of the jest global setup; no Mongo server.
  */
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import ts from 'typescript';
 
 const repoRoot = path.resolve(__dirname, '../..');
 const commonDir = path.join(repoRoot, 'common');
 const SETUP_TIMEOUT_MS = 240_000;
 
 /** The package's entry points, as its `exports` must list them (besides `./package.json`). */
-const ENTRY_POINTS = ['errors', 'http', 'events', 'mongo', 'outbox'];
+const ENTRY_POINTS = ['errors', 'http', 'events', 'mongo', 'outbox', 'jetstream', 'stan'];
 
 /** The optional peers that only `/events`, `/mongo` and `/outbox` need. */
 const DATABASE_AND_NATS_PEERS = ['mongoose', '@nats-io/jetstream', '@nats-io/transport-node', 'node-nats-streaming'];
 
 /** What a web-only consumer installs next to the tarball: express and a TypeScript toolchain, pinned. */
 const HTTP_ONLY_DEPENDENCIES = ['express@5.1.0', 'typescript@5.9.3', '@types/express@5.0.6', '@types/node@20'];
+
+type TransportKind = 'jetstream' | 'stan';
+
+/**
+ * A project per transport, with that broker's client only (the JetStream one with mongoose too, as a service
+ * with an outbox has; the STAN one without, as `/events` and `/stan` need none) and a TypeScript toolchain.
+ */
+const TRANSPORT_ONLY_DEPENDENCIES: Record<TransportKind, string[]> = {
+  jetstream: ['@nats-io/jetstream@3.4.0', '@nats-io/transport-node@3.4.0', 'mongoose@8.24.10', 'typescript@5.9.3', '@types/node@20'],
+  stan: ['node-nats-streaming@0.3.2', 'typescript@5.9.3', '@types/node@20'],
+};
 
 /** What the full consumer installs next to the tarball: every optional peer as well, pinned. */
 const CONSUMER_DEPENDENCIES = [
@@ -48,13 +63,31 @@ function childEnv(): NodeJS.ProcessEnv {
   );
 }
 
-function run(command: string, args: string[], cwd: string, timeoutMs = 120_000): Promise<string> {
+function run(command: string, args: string[], cwd: string, timeoutMs = 120_000, env = childEnv()): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(command, args, { cwd, env: childEnv(), timeout: timeoutMs, maxBuffer: 32 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`${command} ${args.join(' ')} failed in ${cwd}: ${err.message}\n${stdout}\n${stderr}`));
+    execFile(command, args, { cwd, env, timeout: timeoutMs, maxBuffer: 32 * 1024 * 1024 }, (err, stdout, stderr) => {
+      // A process killed (timeout) says so: its output is then empty.
+      const end = err?.killed ? ` (killed by ${err.signal} after ${timeoutMs} ms)` : '';
+      if (err) reject(new Error(`${command} ${args.join(' ')} failed in ${cwd}${end}: ${err.message}\n${stdout}\n${stderr}`));
       else resolve(stdout);
     });
   });
+}
+
+/** `task`, run at most `limit` at once: the calls past that wait for a running one to finish. */
+function atMostAtOnce<A extends unknown[], T>(limit: number, task: (...args: A) => Promise<T>): (...args: A) => Promise<T> {
+  let running = 0;
+  const waiting: Array<() => void> = [];
+  return async (...args) => {
+    while (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+    running++;
+    try {
+      return await task(...args);
+    } finally {
+      running--;
+      waiting.shift()?.();
+    }
+  };
 }
 
 /** An HS256 token as auth issues it, signed without a JWT library (source shared by the consumers). */
@@ -381,6 +414,8 @@ import { Listener, Subjects } from '@ticketing/common/events';
 import { requireAuth } from '@ticketing/common/http';
 import { connectMongo } from '@ticketing/common/mongo';
 import { pendingEvent } from '@ticketing/common/outbox';
+import { JetStreamTransport } from '@ticketing/common/jetstream';
+import { StanTransport } from '@ticketing/common/stan';
 import pkg from '@ticketing/common/package.json' with { type: 'json' };
 console.log(JSON.stringify({
   subject: Subjects.OrderCreated,
@@ -389,9 +424,179 @@ console.log(JSON.stringify({
   requireAuth: typeof requireAuth,
   connectMongo: typeof connectMongo,
   pendingEvent: typeof pendingEvent,
+  transports: [JetStreamTransport.name, StanTransport.name],
   version: pkg.version,
 }));
 `;
+
+/**
+ * In a project with one transport's client: which packages loading `/events` brings in, then what each entry
+ * point needs that the project lacks (`needs <module>`, as Node names it).
+ */
+const TRANSPORT_PROBE = `
+const { sep } = require('node:path');
+const packageOf = (file) => {
+  const parts = file.split(sep);
+  const at = parts.lastIndexOf('node_modules');
+  if (at < 0) return undefined;
+  return parts[at + 1].startsWith('@') ? parts[at + 1] + '/' + parts[at + 2] : parts[at + 1];
+};
+const packagesLoaded = () => [...new Set(Object.keys(require.cache).map(packageOf))].filter(Boolean).sort();
+const load = (entry) => {
+  try {
+    require('@ticketing/common/' + entry);
+    return 'loaded';
+  } catch (err) {
+    const missing = err.code === 'MODULE_NOT_FOUND' && /Cannot find module '([^']+)'/.exec(err.message);
+    return missing ? 'needs ' + missing[1] : String(err);
+  }
+};
+require('@ticketing/common/events');
+const eventsLoad = packagesLoaded();
+const entries = Object.fromEntries(${JSON.stringify(ENTRY_POINTS)}.map((entry) => [entry, load(entry)]));
+console.log(JSON.stringify({ eventsLoad, entries }));
+`;
+
+/**
+ * A service's event side as a project on one transport writes it: configured from the environment, connected
+ * by `connectEventBus` (which loads that transport only), one event published and received by a listener on
+ * the real server. Then it asks for the other transport, whose client is not installed.
+ */
+function transportConsumer(kind: TransportKind): string {
+  const [transportClass, other] = kind === 'jetstream' ? ['JetStreamTransport', 'stan'] : ['StanTransport', 'jetstream'];
+  // JetStream keeps this run's streams on the server: remove them (STAN channels stay, as the other tests' do).
+  const cleanUp =
+    kind === 'jetstream'
+      ? `if (bus instanceof JetStreamTransport) {
+    await bus.manager.streams.delete(bus.streamName);
+    await bus.manager.streams.delete(bus.deadLetterStreamName);
+  }`
+      : '';
+  return `
+import { type ApplyResult, connectEventBus, type EventData, eventBusConfigFromEnv, Listener, Publisher, Subjects } from '@ticketing/common/events';
+import { ${transportClass} } from '@ticketing/common/${kind}';
+
+type Ticket = EventData<typeof Subjects.TicketCreated>;
+
+let arrived: (ticket: Ticket) => void = () => undefined;
+const received = new Promise<Ticket>((resolve) => {
+  arrived = resolve;
+});
+
+class TicketCreatedPublisher extends Publisher<typeof Subjects.TicketCreated> {
+  readonly subject = Subjects.TicketCreated;
+}
+
+class TicketCreatedListener extends Listener<typeof Subjects.TicketCreated> {
+  readonly subject = Subjects.TicketCreated;
+  readonly queueGroup = 'package-consumer';
+
+  async onMessage(ticket: Ticket): Promise<ApplyResult> {
+    arrived(ticket);
+    return 'applied';
+  }
+}
+
+/** The promise's value, or a rejection naming what did not happen in time. */
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(\`no \${what} within \${ms} ms\`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+async function main(): Promise<void> {
+  const config = eventBusConfigFromEnv('package-consumer');
+  const bus = await connectEventBus(config);
+  const subscription = await new TicketCreatedListener(bus).listen();
+  const ticket: Ticket = { id: 't1', version: 0, title: 'Concert', price: 40, userId: 'u1' };
+  await new TicketCreatedPublisher(bus).publish(ticket);
+  const delivered = await within(received, 20_000, 'delivery of the published event');
+  await subscription.stop();
+  // The class of the transport's own entry point is the one connectEventBus loaded.
+  const isEntryPointClass = bus instanceof ${transportClass};
+  ${cleanUp}
+  await bus.close();
+  const otherTransport = await connectEventBus({ ...config, transport: '${other}' }).then(
+    async (otherBus) => {
+      await otherBus.close();
+      return 'connected';
+    },
+    (err: unknown) => (err instanceof Error ? err.message : String(err)),
+  );
+  console.log(JSON.stringify({ kind: bus.kind, delivered, isEntryPointClass, otherTransport }));
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
+`;
+}
+
+/** The environment that points a transport consumer at the run's server of its kind, in a namespace of its own. */
+function transportEnv(kind: TransportKind): NodeJS.ProcessEnv {
+  const env = childEnv();
+  for (const name of Object.keys(env)) if (/^(NATS_|EVENT_|STAN_)/.test(name)) delete env[name];
+  const server = (name: string) => {
+    const value = process.env[name];
+    if (!value) throw new Error(`${name} is not set: run the tests through jest (its global setup starts the servers)`);
+    return value;
+  };
+  const namespace = `package_${randomBytes(4).toString('hex')}`;
+  if (kind === 'jetstream') {
+    return { ...env, EVENT_TRANSPORT: 'jetstream', NATS_URL: server('NATS_URL'), EVENT_NAMESPACE: namespace, EVENT_BUS_PROVISION: 'true' };
+  }
+  return {
+    ...env,
+    EVENT_TRANSPORT: 'stan',
+    NATS_URL: server('STAN_URL'),
+    NATS_CLUSTER_ID: server('STAN_CLUSTER_ID'),
+    EVENT_NAMESPACE: namespace,
+  };
+}
+
+interface Manifest {
+  version: string;
+  exports: Record<string, unknown>;
+  dependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
+}
+
+/** The packages a file imports (types, re-exports, `require` and `import()` included), Node's own modules left out. */
+function importedPackages(source: string): string[] {
+  return ts
+    .preProcessFile(source, true, true)
+    .importedFiles.map(({ fileName }) => fileName)
+    .filter((name) => !name.startsWith('.') && !name.startsWith('node:') && !builtinModules.includes(name))
+    .map((name) =>
+      name
+        .split('/')
+        .slice(0, name.startsWith('@') ? 2 : 1)
+        .join('/'),
+    );
+}
+
+/** Each package the files import that the manifest declares neither as a dependency nor as a peer, with the files importing it. */
+function undeclaredImports(files: Record<string, string>, manifest: Manifest): Record<string, string[]> {
+  const declared = new Set([...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.peerDependencies ?? {})]);
+  const undeclared: Record<string, string[]> = {};
+  for (const [file, source] of Object.entries(files)) {
+    for (const name of new Set(importedPackages(source))) {
+      if (!declared.has(name)) undeclared[name] = [...(undeclared[name] ?? []), file];
+    }
+  }
+  return undeclared;
+}
+
+/** The TypeScript sources under `dir`, by path relative to `root`. */
+async function sourcesUnder(root: string, dir: string): Promise<Record<string, string>> {
+  const files = (await readdir(path.join(root, dir), { recursive: true })).filter((file) => file.endsWith('.ts'));
+  return Object.fromEntries(
+    await Promise.all(files.map(async (file) => [path.posix.join(dir, file), await readFile(path.join(root, dir, file), 'utf8')])),
+  );
+}
 
 /** The \`\`\`ts blocks of the README, each compiled as its own ES module. */
 function readmeSamples(readme: string): string[] {
@@ -425,6 +630,8 @@ describe('the published package', () => {
   let readmeCompiled: Promise<string>;
   let httpOnlyCompiled: Promise<string>;
   let node10Compiled: Promise<string>;
+  /** Per transport: its project's directory and the compile of its consumer. */
+  const transportProjects = {} as Record<TransportKind, { dir: string; compiled: Promise<string> }>;
 
   /** A fresh project outside the monorepo with the tarball and `dependencies` installed. */
   async function installProject(dir: string, tarball: string, dependencies: string[]): Promise<void> {
@@ -445,9 +652,12 @@ describe('the published package', () => {
 
     projectDir = path.join(workDir, 'consumer');
     httpOnlyDir = path.join(workDir, 'http-only');
+    const kinds = Object.keys(TRANSPORT_ONLY_DEPENDENCIES) as TransportKind[];
+    const transportDir = (kind: TransportKind) => path.join(workDir, `${kind}-only`);
     await Promise.all([
       installProject(projectDir, tarball, CONSUMER_DEPENDENCIES),
       installProject(httpOnlyDir, tarball, HTTP_ONLY_DEPENDENCIES),
+      ...kinds.map((kind) => installProject(transportDir(kind), tarball, TRANSPORT_ONLY_DEPENDENCIES[kind])),
     ]);
 
     await mkdir(path.join(projectDir, 'readme'));
@@ -467,18 +677,41 @@ describe('the published package', () => {
     await writeFile(path.join(httpOnlyDir, 'tsconfig.json'), JSON.stringify(CONSUMER_TSCONFIG, null, 2));
     await writeFile(path.join(httpOnlyDir, 'tsconfig.node10.json'), JSON.stringify(NODE10_TSCONFIG, null, 2));
     await writeFile(path.join(httpOnlyDir, 'consumer.ts'), HTTP_ONLY_CONSUMER_TS);
-    // The compiles run side by side; the test that needs one awaits it and reports its errors.
-    const tsc = (dir: string, project: string) =>
-      run(process.execPath, [path.join(dir, 'node_modules/typescript/bin/tsc'), '-p', project], dir, 180_000);
+    // The compiles run in the background, two at a time (one per core: more only makes each slower, and each
+    // one's timeout should measure its own work); the test that needs one awaits it and reports its errors.
+    const tsc = atMostAtOnce(2, (dir: string, project: string) =>
+      run(process.execPath, [path.join(dir, 'node_modules/typescript/bin/tsc'), '-p', project], dir, 180_000),
+    );
     consumerCompiled = tsc(projectDir, 'tsconfig.json');
     readmeCompiled = tsc(projectDir, 'tsconfig.readme.json');
     httpOnlyCompiled = tsc(httpOnlyDir, 'tsconfig.json');
     node10Compiled = tsc(httpOnlyDir, 'tsconfig.node10.json');
-    for (const compile of [consumerCompiled, readmeCompiled, httpOnlyCompiled, node10Compiled]) compile.catch(() => undefined);
+    for (const kind of kinds) {
+      const dir = transportDir(kind);
+      await writeFile(path.join(dir, 'tsconfig.json'), JSON.stringify(CONSUMER_TSCONFIG, null, 2));
+      await writeFile(path.join(dir, 'consumer.ts'), transportConsumer(kind));
+      await writeFile(path.join(dir, 'transport-probe.cjs'), TRANSPORT_PROBE);
+      transportProjects[kind] = { dir, compiled: tsc(dir, 'tsconfig.json') };
+    }
+    for (const compile of [
+      consumerCompiled,
+      readmeCompiled,
+      httpOnlyCompiled,
+      node10Compiled,
+      ...kinds.map((k) => transportProjects[k].compiled),
+    ]) {
+      compile.catch(() => undefined);
+    }
   }, SETUP_TIMEOUT_MS);
 
   afterAll(async () => {
-    await Promise.allSettled([consumerCompiled, readmeCompiled, httpOnlyCompiled, node10Compiled]);
+    await Promise.allSettled([
+      consumerCompiled,
+      readmeCompiled,
+      httpOnlyCompiled,
+      node10Compiled,
+      ...Object.values(transportProjects).map((p) => p.compiled),
+    ]);
     if (workDir) await rm(workDir, { recursive: true, force: true });
   });
 
@@ -598,7 +831,73 @@ describe('the published package', () => {
       requireAuth: 'function',
       connectMongo: 'function',
       pendingEvent: 'function',
+      transports: ['JetStreamTransport', 'StanTransport'],
       version,
     });
   });
+  it('When the sources and the packed files import a package, then the manifest declares it as a dependency or a peer dependency', async () => {
+    const manifest = JSON.parse(await readFile(path.join(commonDir, 'package.json'), 'utf8')) as Manifest;
+    const installed = path.join(projectDir, 'node_modules/@ticketing/common');
+    const packed = tarballFiles.filter((file) => /\.(js|d\.ts)$/.test(file));
+    const files = {
+      ...(await sourcesUnder(commonDir, 'src')),
+      ...Object.fromEntries(await Promise.all(packed.map(async (file) => [file, await readFile(path.join(installed, file), 'utf8')]))),
+    };
+    // The scan sees type-only imports too (the grouped inserts take the driver's types from mongoose alone).
+    expect(importedPackages(files['src/grouped-inserts.ts'])).toEqual(['mongoose']);
+    expect(undeclaredImports(files, manifest)).toEqual({});
+  });
+
+  it.each([
+    [
+      'jetstream',
+      {
+        errors: 'loaded',
+        http: 'needs express',
+        events: 'loaded',
+        mongo: 'loaded',
+        outbox: 'loaded',
+        jetstream: 'loaded',
+        stan: 'needs node-nats-streaming',
+      },
+      /^The stan event transport needs node-nats-streaming installed: npm install node-nats-streaming$/,
+    ],
+    [
+      'stan',
+      {
+        errors: 'loaded',
+        http: 'needs express',
+        events: 'loaded',
+        mongo: 'needs mongoose',
+        outbox: 'needs mongoose',
+        jetstream: 'needs @nats-io/jetstream',
+        stan: 'loaded',
+      },
+      /^The jetstream event transport needs @nats-io\/jetstream and @nats-io\/transport-node installed: npm install @nats-io\/jetstream @nats-io\/transport-node$/,
+    ],
+  ] as const)(
+    'When a project installs the tarball with only the %s client, then /events loads no broker client, each entry point needs only its own peers, and an event published through connectEventBus reaches a listener on that server',
+    async (kind, entries, otherTransport) => {
+      const { dir, compiled } = transportProjects[kind];
+      const otherClients = DATABASE_AND_NATS_PEERS.filter(
+        (name) => !TRANSPORT_ONLY_DEPENDENCIES[kind].some((dep) => dep.startsWith(`${name}@`)),
+      );
+      expect(otherClients.filter((name) => existsSync(path.join(dir, 'node_modules', name)))).toEqual([]);
+
+      // `/events` itself loads only the package and zod (its schemas): no NATS client, no mongoose, no express.
+      const probe = lastJsonLine(await run(process.execPath, ['transport-probe.cjs'], dir));
+      expect(probe).toEqual({ eventsLoad: ['@ticketing/common', 'zod'], entries });
+
+      // Compiled strictly, the package's declarations included: none of them needs the other transport's types.
+      await compiled;
+      const result = lastJsonLine(await run(process.execPath, ['out/consumer.js'], dir, 60_000, transportEnv(kind)));
+      expect(result).toEqual({
+        kind,
+        delivered: { id: 't1', version: 0, title: 'Concert', price: 40, userId: 'u1' },
+        isEntryPointClass: true,
+        otherTransport: expect.stringMatching(otherTransport),
+      });
+    },
+    120_000,
+  );
 });

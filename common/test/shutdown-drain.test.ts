@@ -1,10 +1,5 @@
-import {
-  type DeliveredMessage,
-  type EventTransport,
-  type JetStreamTransport,
-  Subjects,
-  type TicketEventData,
-} from '@ticketing/common/events';
+import { type DeliveredMessage, type EventTransport, Subjects, type TicketEventData } from '@ticketing/common/events';
+import type { JetStreamTransport } from '@ticketing/common/jetstream';
 import { OutboxRelay, pendingEvent } from '@ticketing/common/outbox';
 import { type IsolatedBus, isolatedBus, type TransportKind } from '@ticketing/tools/testing/bus';
 import { useTestDatabase } from '@ticketing/tools/testing/mongo';

@@ -1,5 +1,6 @@
-import { type EventData, type JetStreamTransport, Listener, type MessageContext, Publisher, Subjects } from '@ticketing/common/events';
+import { type EventData, Listener, type MessageContext, Publisher, Subjects } from '@ticketing/common/events';
 import type { TraceContext } from '@ticketing/common/http';
+import type { JetStreamTransport } from '@ticketing/common/jetstream';
 import { closeIsolated, connectIsolated } from '@ticketing/tools/testing/nats';
 import { waitFor } from '@ticketing/tools/testing/wait-for';
 import { continueTrace } from '../src/trace';

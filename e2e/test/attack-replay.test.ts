@@ -6,13 +6,13 @@ import {
   connectEventBus,
   type DeadLetter,
   type EventTransport,
-  JetStreamTransport,
   jetStreamNames,
   natsEndpoint,
   type ServiceIdentityName,
-  StanTransport,
   Subjects,
 } from '@ticketing/common/events';
+import { JetStreamTransport } from '@ticketing/common/jetstream';
+import { StanTransport } from '@ticketing/common/stan';
 import { natsPasswordsFromEnv } from '@ticketing/tools/stack/nats-auth';
 import { waitFor } from '@ticketing/tools/testing/wait-for';
 import { Types } from 'mongoose';

@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { JetStreamTransport, jetStreamNames, Subjects } from '@ticketing/common/events';
+import { jetStreamNames, Subjects } from '@ticketing/common/events';
+import { JetStreamTransport } from '@ticketing/common/jetstream';
 import { repoRoot } from '@ticketing/tools/stack/paths';
 import { waitFor } from '@ticketing/tools/testing/wait-for';
 import { Types } from 'mongoose';

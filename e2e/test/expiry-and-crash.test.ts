@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { JetStreamTransport, jetStreamNames } from '@ticketing/common/events';
+import { jetStreamNames } from '@ticketing/common/events';
+import { JetStreamTransport } from '@ticketing/common/jetstream';
 import { stderrLog } from '@ticketing/tools/stack/log';
 import { type NatsServer, startNats } from '@ticketing/tools/stack/nats';
 import { adminUrl, natsPasswordsFromEnv } from '@ticketing/tools/stack/nats-auth';

@@ -1,4 +1,5 @@
-import { type EventTransport, type JetStreamTransport, type OrderEventData, OrderStatus } from '@ticketing/common/events';
+import { type EventTransport, type OrderEventData, OrderStatus } from '@ticketing/common/events';
+import type { JetStreamTransport } from '@ticketing/common/jetstream';
 import { OutboxRelay } from '@ticketing/common/outbox';
 import { useTestDatabase } from '@ticketing/tools/testing/mongo';
 import { closeIsolated, connectIsolated } from '@ticketing/tools/testing/nats';

@@ -9,15 +9,8 @@
  * then the dead letter is removed. Every group receives the replay; those that already applied that
  * version ignore it. Reads NATS_URL (and EVENT_NAMESPACE if the system uses one).
  */
-import {
-  type DeadLetter,
-  type EventData,
-  EventValidationError,
-  encodeEvent,
-  isSubject,
-  JetStreamTransport,
-  jetStreamNames,
-} from '@ticketing/common/events';
+import { type DeadLetter, type EventData, EventValidationError, encodeEvent, isSubject, jetStreamNames } from '@ticketing/common/events';
+import { JetStreamTransport } from '@ticketing/common/jetstream';
 
 type Listed = DeadLetter & { sequence: number };
 

@@ -1,8 +1,8 @@
 import { type EnvReader, envReader } from '../config/env';
 import type { Logger } from '../logger';
 import type { EventTransport } from './transport';
-import { JetStreamTransport, STREAM_LIMITS, type StreamLimits } from './transports/jetstream';
-import { StanTransport, stanClientId } from './transports/stan';
+import { stanClientId } from './transports/names';
+import { STREAM_LIMITS, type StreamLimits } from './transports/stream-limits';
 
 export interface EventBusConfig {
   transport: 'jetstream' | 'stan';
@@ -82,9 +82,10 @@ function mirrorConfig(service: string, env: EnvReader): EventBusConfig | undefin
   };
 }
 
-/** Connects the configured transport. Services depend on `EventTransport` only. */
+/** Connects the configured transport, loading its module (and its broker's client) only now. */
 export async function connectEventBus(config: EventBusConfig, logger?: Logger): Promise<EventTransport> {
   if (config.transport === 'stan') {
+    const { StanTransport } = loadTransport('stan');
     return StanTransport.connect({
       url: config.natsUrl,
       clusterId: config.clusterId,
@@ -93,6 +94,7 @@ export async function connectEventBus(config: EventBusConfig, logger?: Logger): 
       ...stanNames(config.namespace),
     });
   }
+  const { JetStreamTransport } = loadTransport('jetstream');
   return JetStreamTransport.connect({
     servers: config.natsUrl,
     connectionName: config.clientName,
@@ -102,6 +104,34 @@ export async function connectEventBus(config: EventBusConfig, logger?: Logger): 
     ...(config.limits ? { limits: config.limits } : {}),
     ...jetStreamNames(config.namespace),
   });
+}
+
+/** Each transport's broker client: optional peer dependencies of the package, installed by the projects that use it. */
+const TRANSPORT_CLIENTS = {
+  jetstream: ['@nats-io/jetstream', '@nats-io/transport-node'],
+  stan: ['node-nats-streaming'],
+} as const;
+
+interface TransportModules {
+  jetstream: typeof import('./transports/jetstream');
+  stan: typeof import('./transports/stan');
+}
+
+/**
+ * A transport's module, required on first use rather than imported at the top: importing both would make
+ * every project install both brokers' clients. A missing client is reported with what to install.
+ */
+function loadTransport<K extends keyof TransportModules>(kind: K): TransportModules[K] {
+  try {
+    return kind === 'stan' ? require('./transports/stan') : require('./transports/jetstream');
+  } catch (err) {
+    const clients: readonly string[] = TRANSPORT_CLIENTS[kind];
+    const message = err instanceof Error ? err.message : '';
+    if ((err as { code?: unknown })?.code !== 'MODULE_NOT_FOUND' || !clients.some((name) => message.includes(`'${name}'`))) throw err;
+    throw new Error(`The ${kind} event transport needs ${clients.join(' and ')} installed: npm install ${clients.join(' ')}`, {
+      cause: err,
+    });
+  }
 }
 
 /** Stream and subject names, namespaced when `namespace` is set: `EVENTS_<ns>` over `<ns>.events.>`. */

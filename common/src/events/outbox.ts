@@ -1,5 +1,13 @@
-import type { UpdateFilter } from 'mongodb';
-import { Document, type FilterQuery, type HydratedDocument, type Model, type Schema, type Types, type UpdateQuery } from 'mongoose';
+import {
+  Document,
+  type FilterQuery,
+  type HydratedDocument,
+  type Model,
+  type mongo,
+  type Schema,
+  type Types,
+  type UpdateQuery,
+} from 'mongoose';
 import { serialized, updateIfMatches } from '../conditional-write';
 import { GroupedInserts, type InsertTarget } from '../grouped-inserts';
 import { KeyedQueue } from '../keyed-queue';
@@ -470,7 +478,7 @@ export class OutboxRelay implements OutboxHandOff {
       // already in their stored shape (handed off through `storedShape`, or read from the document). One
       // write per document: FerretDB 1.24 deadlocks on an update command of several statements while inserts
       // run (tried as a group commit of the removals: every client of the database stopped).
-      const pull = { $pullAll: { pendingEvents: events } } as unknown as UpdateFilter<Record<string, unknown>>;
+      const pull = { $pullAll: { pendingEvents: events } } as unknown as mongo.UpdateFilter<Record<string, unknown>>;
       await serialized(model, id, () => model.collection.updateOne({ _id: id }, pull));
     }
     if (published > 0) this.options.onPublished?.(published);

@@ -1,6 +1,6 @@
 import { sessionSubjects } from '../session-revocation';
 import { type Subject, Subjects } from './subjects';
-import { durableName } from './transports/jetstream';
+import { durableName } from './transports/names';
 import { inboxPrefixOf } from './transports/nats-endpoint';
 
 /**

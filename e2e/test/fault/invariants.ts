@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { JetStreamTransport } from '@ticketing/common/events';
+import type { JetStreamTransport } from '@ticketing/common/jetstream';
 import { waitFor } from '@ticketing/tools/testing/wait-for';
 import type { Connection } from 'mongoose';
 import type { TestSystem } from '../system';

@@ -63,8 +63,9 @@ const REQUIRED = ['JetStreamTransport', 'Publisher', 'Listener', 'jetStreamNames
 const cache = new Map<string, CommonApi>();
 
 /**
- * `<root>/common/dist/events.js` (1.0 and later; `SubjectMapping` is internal there) or, in a tree from
- * before the subpaths, `<root>/common/dist/index.js`; checked for what the bench uses.
+ * `<root>/common/dist/events.js` (1.0 and later; `SubjectMapping` is internal there), with
+ * `JetStreamTransport` from `jetstream.js` where the transports have their own entry points, or, in a tree
+ * from before the subpaths, `<root>/common/dist/index.js`; checked for what the bench uses.
  */
 export function loadCommon(root: string): CommonApi {
   const dist = path.join(root, 'common', 'dist');
@@ -73,7 +74,11 @@ export function loadCommon(root: string): CommonApi {
   const file = hasSubpaths ? events : path.join(dist, 'index.js');
   const cached = cache.get(file);
   if (cached) return cached;
-  const loaded = require(file) as Record<string, unknown>;
+  const jetstream = path.join(dist, 'jetstream.js');
+  const loaded = {
+    ...(require(file) as Record<string, unknown>),
+    ...(existsSync(jetstream) ? (require(jetstream) as Record<string, unknown>) : {}),
+  };
   const missing = REQUIRED.filter((name) => loaded[name] === undefined);
   if (missing.length > 0) throw new Error(`${file} does not export ${missing.join(', ')}`);
   const connect = (loaded.JetStreamTransport as { connect?: unknown }).connect;

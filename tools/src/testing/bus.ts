@@ -1,13 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import {
-  ALL_SUBJECTS,
-  type DeadLetter,
-  durableName,
-  type EventTransport,
-  JetStreamTransport,
-  StanTransport,
-  stanClientId,
-} from '@ticketing/common/events';
+import { ALL_SUBJECTS, type DeadLetter, type EventTransport } from '@ticketing/common/events';
+import { durableName, JetStreamTransport } from '@ticketing/common/jetstream';
+import { StanTransport, stanClientId } from '@ticketing/common/stan';
 import { closeIsolated, isolatedJetStreamNames, natsUrl } from './nats';
 
 export type TransportKind = 'jetstream' | 'stan';

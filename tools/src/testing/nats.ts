@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { JetStreamTransport } from '@ticketing/common/events';
+import { JetStreamTransport } from '@ticketing/common/jetstream';
 
 /** Stream and subject names unique to one test, so test files sharing the run's server never meet. */
 export function isolatedJetStreamNames() {

@@ -25,8 +25,10 @@ import type {
   Subscription,
 } from '../transport';
 import { InFlight } from './in-flight';
+import { durableName } from './names';
 import { inboxPrefixOf, natsEndpoint } from './nats-endpoint';
 import { natsSignals } from './signals';
+import { STREAM_LIMITS, type StreamLimits } from './stream-limits';
 import { SubjectMapping } from './subject-mapping';
 
 type StreamBounds = { duplicate_window: number; max_age: number; max_bytes: number; max_msg_size: number; num_replicas: number };
@@ -62,35 +64,6 @@ export interface JetStreamTransportOptions {
   limits?: Partial<StreamLimits>;
   /** Told about failures the transport recovers from by itself (a consumer consumed again), for the log. */
   onError?: (err: unknown, context: string) => void;
-}
-
-/** How much the event and dead-letter streams keep: the oldest messages go first when a bound is reached. */
-export interface StreamLimits {
-  /** Events older than this are removed: a consumer that was away longer misses them (see README). */
-  eventsMaxAgeMs: number;
-  eventsMaxBytes: number;
-  /** The largest event the server stores; a larger publish is refused. */
-  eventMaxBytes: number;
-  deadLettersMaxAgeMs: number;
-  deadLettersMaxBytes: number;
-  /** Copies of each stream (and its consumers) in a JetStream cluster, at most the cluster's size; default 1. */
-  replicas?: number;
-}
-
-const DAY_MS = 24 * 60 * 60 * 1000;
-
-export const STREAM_LIMITS: StreamLimits = {
-  eventsMaxAgeMs: 30 * DAY_MS,
-  eventsMaxBytes: 512 * 1024 ** 2,
-  eventMaxBytes: 64 * 1024,
-  deadLettersMaxAgeMs: 14 * DAY_MS,
-  deadLettersMaxBytes: 64 * 1024 ** 2,
-  replicas: 1,
-};
-
-/** Durable consumer names allow only a safe character set; `orders-service` + `ticket:created` → `orders-service__ticket_created`. */
-export function durableName(queueGroup: string, subject: string): string {
-  return `${queueGroup}__${subject}`.replace(/[^A-Za-z0-9_-]/g, '_');
 }
 
 function isNotFound(err: unknown): boolean {

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import nats, { type Message, type Stan, type Subscription as StanSubscription } from 'node-nats-streaming';
 import type {
   DeadLetter,
@@ -11,6 +10,7 @@ import type {
   Subscription,
 } from '../transport';
 import { InFlight } from './in-flight';
+import { stanClientId } from './names';
 import { redactServers } from './nats-endpoint';
 import { type NatsV1Client, natsV1Signals } from './signals';
 import { SubjectMapping } from './subject-mapping';
@@ -32,11 +32,6 @@ export interface StanTransportOptions {
   /** Client-server heartbeat: declared lost after `maxPingOut` missed pings `pingIntervalMs` apart. */
   pingIntervalMs?: number;
   maxPingOut?: number;
-}
-
-/** Client ids allow letters, digits, `-` and `_`. */
-export function stanClientId(base: string): string {
-  return `${base.replace(/[^A-Za-z0-9_-]/g, '_')}-${randomBytes(4).toString('hex')}`;
 }
 
 const encoder = new TextEncoder();

@@ -1,0 +1,7 @@
+/**
+ * `@ticketing/common/jetstream`: the NATS JetStream transport, for code that constructs one itself (tests,
+ * tools, the dead-letter reader). A service gets its transport from `connectEventBus` (`/events`), which
+ * loads this module only when JetStream is configured. Needs @nats-io/jetstream and @nats-io/transport-node.
+ */
+export { JetStreamTransport, type JetStreamTransportOptions } from './events/transports/jetstream';
+export { durableName } from './events/transports/names';
