@@ -8,7 +8,9 @@ import { signinSchema, signupSchema } from './routes/credentials';
 export const userSchema = z.object({ id: z.string(), email: z.string() }).meta({ id: 'User' });
 
 const SESSION = { 'Set-Cookie': 'The session (`session=…; HttpOnly; SameSite=Lax`, `Secure` in production).' };
-const TOO_MANY = errorResponse('Too many attempts from this address, or on this account; `Retry-After` says when to try again.');
+const TOO_MANY = errorResponse(
+  'Too many attempts from this address or on this account, or too many password checks at once; `Retry-After` says when to try again.',
+);
 
 export const apiRoutes: ApiRoute[] = [
   {

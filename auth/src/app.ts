@@ -5,7 +5,9 @@ import { currentUserRouter } from './routes/current-user';
 import { signinRouter } from './routes/signin';
 import { signoutRouter } from './routes/signout';
 import { signupRouter } from './routes/signup';
-import { AccountLockout, type AccountLockoutSettings, hashingSlots, rateLimitPerMinute } from './services/rate-limiter';
+import { DeviceCookies } from './services/device-cookies';
+import { HashingBudget, type HashingBudgetSettings } from './services/hashing-budget';
+import { hashingSlots, type LockoutSettings, rateLimitPerMinute, SigninLockout } from './services/rate-limiter';
 import { SessionRevocations } from './services/revocations';
 import { type SessionSettings, Sessions } from './services/session';
 
@@ -14,7 +16,10 @@ export interface AppSettings extends SessionSettings {
   rateLimitPerMinute: number;
   /** Password hashes (signup and signin) in flight per client IP (`HASHES_IN_FLIGHT_PER_CLIENT`). */
   hashesInFlightPerClient: number;
-  lockout: AccountLockoutSettings;
+  /** Password hashes over all clients: in flight, and waiting per lane (`HASHES_IN_FLIGHT`, `HASHES_QUEUED`). */
+  hashing: HashingBudgetSettings;
+  /** Per account for unknown clients, per device for remembered ones. */
+  lockout: LockoutSettings;
 }
 
 /** Builds the express app: no listening, no connections, so route tests can import it. */
@@ -26,7 +31,8 @@ export function buildApp(
   health: HealthChecks = { mongo: isMongoConnected },
 ): Express {
   const sessions = new Sessions(settings);
-  const hashing = hashingSlots(settings.hashesInFlightPerClient);
+  const slots = hashingSlots(settings.hashesInFlightPerClient);
+  const hashing = new HashingBudget(settings.hashing);
   return buildServiceApp({
     sessions: { publicKeys: sessions.publicKeys, revoked: revocations.revoked },
     logger,
@@ -34,8 +40,13 @@ export function buildApp(
     prefix: '/api/users',
     health,
     routers: [
-      signupRouter(sessions, [rateLimitPerMinute(settings.rateLimitPerMinute), hashing]),
-      signinRouter(sessions, [rateLimitPerMinute(settings.rateLimitPerMinute), hashing], new AccountLockout(settings.lockout)),
+      signupRouter(sessions, [rateLimitPerMinute(settings.rateLimitPerMinute), slots], hashing),
+      signinRouter(sessions, {
+        limits: [rateLimitPerMinute(settings.rateLimitPerMinute), slots],
+        devices: new DeviceCookies(settings.jwtPrivateKey, settings.isCookieSecure),
+        lockouts: { accounts: new SigninLockout(settings.lockout), devices: new SigninLockout(settings.lockout) },
+        hashing,
+      }),
       signoutRouter(sessions, revocations),
       currentUserRouter(),
     ],

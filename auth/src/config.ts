@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { type EventBusConfig, eventBusConfigFromEnv } from '@ticketing/common/events';
 import { envReader } from '@ticketing/common/http';
 
@@ -18,7 +19,9 @@ export interface AuthConfig {
   rateLimitPerMinute: number;
   /** Password hashes in flight per client IP; more at once are refused with 429. */
   hashesInFlightPerClient: number;
-  /** Failed sign-ins per account before it is locked, and for how long. */
+  /** Password hashes over all clients: at once, and waiting per lane; more are refused with 429. */
+  hashing: { inFlight: number; queued: number };
+  /** Failed sign-ins per account (per remembered device) before it is locked, and for how long. */
   lockout: { failures: number; lockSeconds: number };
   /** The bus auth announces revoked sessions on (its own NATS identity, `NATS_USER`/`NATS_PASSWORD`). */
   eventBus: EventBusConfig;
@@ -38,6 +41,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
     isCookieSecure: read.boolean('COOKIE_SECURE', { default: env.NODE_ENV === 'production' }),
     rateLimitPerMinute: read.integer('RATE_LIMIT_PER_MINUTE', { default: 20, min: 1, max: 1_000_000 }),
     hashesInFlightPerClient: read.integer('HASHES_IN_FLIGHT_PER_CLIENT', { default: 2, min: 1, max: 1_000 }),
+    hashing: {
+      // A core each, at most libuv's four pool threads (scrypt runs there; more would only queue in the pool).
+      inFlight: read.integer('HASHES_IN_FLIGHT', { default: Math.min(4, availableParallelism()), min: 1, max: 1_000 }),
+      queued: read.integer('HASHES_QUEUED', { default: 4, min: 0, max: 1_000_000 }),
+    },
     lockout: {
       failures: read.integer('SIGNIN_FAILURES_BEFORE_LOCKOUT', { default: 10, min: 1, max: 1_000_000 }),
       lockSeconds: read.integer('SIGNIN_LOCKOUT_SECONDS', { default: 900, min: 1, max: 24 * 3600 }),

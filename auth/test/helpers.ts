@@ -11,6 +11,7 @@ export const settings = {
   isCookieSecure: false,
   rateLimitPerMinute: 1_000_000,
   hashesInFlightPerClient: 1_000,
+  hashing: { inFlight: 4, queued: 1_000_000 },
   lockout: { failures: 1_000, lockSeconds: 900 },
 };
 export const revocations = new SessionRevocations();

@@ -23,9 +23,14 @@ export async function startTestSystem(overrides: Partial<SystemOptions> = {}): P
   const clusterId = isStan ? process.env.STAN_CLUSTER_ID : undefined;
   const mongoUrl = process.env.MONGO_URL;
   if (!natsUrl || !mongoUrl) throw new Error('NATS_URL and MONGO_URL must be set by the jest global setup');
-  // Every test client comes from 127.0.0.1: lift auth's per-IP limits and the account lockout unless a test
-  // sets its own (auth's own tests cover them).
-  const liftedLimits = { RATE_LIMIT_PER_MINUTE: '1000000', HASHES_IN_FLIGHT_PER_CLIENT: '1000', SIGNIN_FAILURES_BEFORE_LOCKOUT: '1000000' };
+  // Every test client comes from 127.0.0.1: lift auth's per-IP limits, the bound on queued password checks
+  // and the account lockout unless a test sets its own (auth's own tests cover them).
+  const liftedLimits = {
+    RATE_LIMIT_PER_MINUTE: '1000000',
+    HASHES_IN_FLIGHT_PER_CLIENT: '1000',
+    HASHES_QUEUED: '1000000',
+    SIGNIN_FAILURES_BEFORE_LOCKOUT: '1000000',
+  };
   const env = {
     ...overrides.env,
     auth: { ...liftedLimits, ...overrides.env?.auth },

@@ -9,7 +9,8 @@ import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
  * of the request path; rate-limiter-flexible offers one if exact limits are needed.
  */
 
-function tooMany(res: Response, msBeforeNext: number, message = 'Too many attempts; try again later'): HttpError {
+/** A 429 in the standard error shape, with `Retry-After` (whole seconds, at least 1) set on `res`. */
+export function tooMany(res: Response, msBeforeNext: number, message = 'Too many attempts; try again later'): HttpError {
   res.setHeader('Retry-After', String(Math.max(1, Math.ceil(msBeforeNext / 1000))));
   return new HttpError(429, message);
 }
@@ -36,8 +37,8 @@ export function rateLimitPerMinute(limit: number): RequestHandler {
 
 /**
  * At most `perClient` password checks in flight per client IP: a flood of simultaneous sign-ins from one
- * address gets 429 at once instead of queueing its hashes in front of everyone else's (scrypt runs on
- * libuv's four threads, so 32 hashes queued from one client would make a real user wait seconds).
+ * address gets 429 at once instead of filling the shared hashing queue (`HashingBudget`, which bounds the
+ * hashes of all clients together) by itself.
  */
 export function hashingSlots(perClient: number): RequestHandler {
   const inFlight = new Map<string, number>();
@@ -55,25 +56,27 @@ export function hashingSlots(perClient: number): RequestHandler {
   };
 }
 
-export interface AccountLockoutSettings {
-  /** Failed sign-ins for one account, from any address, before it is locked (`SIGNIN_FAILURES_BEFORE_LOCKOUT`). */
+export interface LockoutSettings {
+  /** Failed sign-ins for one key (an account, or a remembered device) before it is locked (`SIGNIN_FAILURES_BEFORE_LOCKOUT`). */
   failures: number;
   /** How long the lockout lasts, and the window the failures are counted in (`SIGNIN_LOCKOUT_SECONDS`). */
   lockSeconds: number;
 }
 
 /**
- * Per-account sign-in throttling on top of the per-IP limit: after `failures` wrong passwords for one email
- * (from any number of addresses) within `lockSeconds`, signing in to it answers 429 with `Retry-After` for
- * `lockSeconds`, without checking the password. A correct password before that clears the count. Unknown
- * emails are counted the same way, so the answers say nothing about which accounts exist. The price, as
- * with every lockout: someone who knows an email can keep that account locked; the per-IP limit bounds how
- * fast one address can do it.
+ * Sign-in throttling per key on top of the per-IP limit: after `failures` wrong passwords for one key within
+ * `lockSeconds`, signing in with it answers 429 with `Retry-After` for `lockSeconds`, without checking the
+ * password. A correct password before that clears the count. signin keeps two: one per account (email) for
+ * clients it does not know, from any number of addresses — unknown emails are counted the same way, so the
+ * answers say nothing about which accounts exist — and one per remembered device (see `DeviceCookies`), so
+ * that guessing at an account does not lock out the devices its owner signed in from. The price of the
+ * first, as with every lockout: someone who knows an email can keep that account locked for new devices;
+ * the per-IP limit bounds how fast one address can do it.
  */
-export class AccountLockout {
+export class SigninLockout {
   private readonly limiter: RateLimiterMemory;
 
-  constructor(private readonly settings: AccountLockoutSettings) {
+  constructor(private readonly settings: LockoutSettings) {
     this.limiter = new RateLimiterMemory({
       keyPrefix: 'signin-failures',
       points: settings.failures,
@@ -82,18 +85,18 @@ export class AccountLockout {
     });
   }
 
-  /** Throws 429 (with `Retry-After` on `res`) while `email` is locked. */
-  async check(email: string, res: Response): Promise<void> {
-    const state = await this.limiter.get(email);
+  /** Throws 429 (with `Retry-After` on `res`) while `key` is locked. */
+  async check(key: string, res: Response): Promise<void> {
+    const state = await this.limiter.get(key);
     if (state && state.consumedPoints >= this.settings.failures) throw tooMany(res, state.msBeforeNext);
   }
 
-  async failed(email: string): Promise<void> {
-    const state = await this.limiter.penalty(email, 1);
-    if (state.consumedPoints >= this.settings.failures) await this.limiter.block(email, this.settings.lockSeconds);
+  async failed(key: string): Promise<void> {
+    const state = await this.limiter.penalty(key, 1);
+    if (state.consumedPoints >= this.settings.failures) await this.limiter.block(key, this.settings.lockSeconds);
   }
 
-  async succeeded(email: string): Promise<void> {
-    await this.limiter.delete(email);
+  async succeeded(key: string): Promise<void> {
+    await this.limiter.delete(key);
   }
 }

@@ -68,7 +68,7 @@ export interface paths {
             'application/json': components['schemas']['Errors'];
           };
         };
-        /** @description Too many attempts from this address, or on this account; `Retry-After` says when to try again. */
+        /** @description Too many attempts from this address or on this account, or too many password checks at once; `Retry-After` says when to try again. */
         429: {
           headers: {
             [name: string]: unknown;
@@ -167,7 +167,7 @@ export interface paths {
             'application/json': components['schemas']['Errors'];
           };
         };
-        /** @description Too many attempts from this address, or on this account; `Retry-After` says when to try again. */
+        /** @description Too many attempts from this address or on this account, or too many password checks at once; `Retry-After` says when to try again. */
         429: {
           headers: {
             [name: string]: unknown;

@@ -21,7 +21,7 @@ import { type BenchOptions, parseOptions } from './options';
 import { waitUntilQuiet } from './proc';
 import { measureInChild, type PubSubMeasurement } from './pubsub-process';
 import { aggregate, type BenchReport, type Machine, type RawResults, renderMarkdown } from './report';
-import { type FloodBench, type SigninFloodRun, signinFlood } from './signin-flood';
+import { FLOOD_SOURCE_NAMES, type FloodBench, floodSourceLabel, type SigninFloodRun, signinFlood } from './signin-flood';
 import { nowMs } from './stats';
 import { type BenchContext, checkSeedShapes, pause, resume, seedTickets, startTarget, type Target } from './target';
 
@@ -76,13 +76,17 @@ function describeStack(stack: Stack): string {
 function describeFlood(run: SigninFloodRun): string {
   const user = (p: SigninFloodRun['idle']) =>
     `${p.signins} sign-in${p.signins === 1 ? '' : 's'}, p50 ${p.p50?.toFixed(1)} ms, p99 ${p.p99?.toFixed(1)} ms, max ${p.max?.toFixed(1)} ms${p.failed > 0 ? ` (${p.failed} failed)` : ''}`;
-  const statuses = Object.entries(run.attack.statusCounts)
-    .map(([code, n]) => `${n} × ${code}`)
-    .join(', ');
-  return (
-    `${run.target} r${run.round} sign-in alone: ${user(run.idle)}; under the flood: ${user(run.flood)}; ` +
-    `the flood: ${run.attack.requests} requests (${statuses})${run.notes.length > 0 ? `; ${run.notes.join('; ')}` : ''}`
-  );
+  const floods = FLOOD_SOURCE_NAMES.map((source) => {
+    const { user: known, newDevice, attack } = run.floods[source];
+    const statuses = Object.entries(attack.statusCounts)
+      .map(([code, n]) => `${n} × ${code}`)
+      .join(', ');
+    return (
+      `under the flood ${floodSourceLabel(source)}: ${user(known)}, on a new device ${user(newDevice)}; ` +
+      `the flood: ${attack.requests} requests (${statuses})`
+    );
+  });
+  return `${run.target} r${run.round} sign-in alone: ${user(run.idle)}; ${floods.join('; ')}${run.notes.length > 0 ? `; ${run.notes.join('; ')}` : ''}`;
 }
 
 function describeRun(run: HttpRun): string {

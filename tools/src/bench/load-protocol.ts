@@ -29,6 +29,11 @@ export interface LoadSpec {
   overallRate?: number;
   timeoutSec: number;
   vary?: Variation;
+  /**
+   * Connection i sends from `localAddresses[i % length]` (e.g. 127.0.0.2 … 127.0.0.33: that many client IPs
+   * to a server on loopback). autocannon cannot bind, so such a run uses bound-load.ts (email bodies only).
+   */
+  localAddresses?: string[];
   /** Report each 201's `id` (with the time of the response) as it arrives. */
   reportCreated?: boolean;
 }

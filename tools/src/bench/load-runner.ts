@@ -4,8 +4,9 @@
  * It takes one `run` at a time from the bench over IPC and answers with autocannon's figures.
  */
 import autocannon from 'autocannon';
-import type { FromRunner, LoadResult, LoadSpec, ToRunner } from './load-protocol';
-import { nowMs, percentile } from './stats';
+import { runBound } from './bound-load';
+import type { FromRunner, LoadResult, LoadSpec, ToRunner, Variation } from './load-protocol';
+import { latencySummary, nowMs } from './stats';
 
 const send = (message: FromRunner) => process.send?.(message);
 
@@ -20,7 +21,17 @@ type RawRequest = autocannon.Request;
  */
 const RATE_SLICES = 100;
 
+/** The body of the i-th request of a run that signs up or signs in with a new email per request. */
+function emailBody(vary: Extract<Variation, { prefix: string }>, runId: number, i: number): string {
+  return JSON.stringify({ email: `${vary.prefix}-${runId}-${i}@bench.example.com`, password: vary.password });
+}
+
 async function runSpec(runId: number, spec: LoadSpec): Promise<LoadResult> {
+  if (spec.localAddresses) {
+    const { vary } = spec;
+    if (vary && !('prefix' in vary)) throw new Error(`a run from chosen addresses cannot vary ${vary.kind}`);
+    return runBound(spec, spec.localAddresses, (i) => (vary ? emailBody(vary, runId, i) : spec.body));
+  }
   if (spec.overallRate) return runRated(runId, spec);
   return runOnce(runId, spec, spec.connections, undefined);
 }
@@ -55,9 +66,7 @@ async function runRated(runId: number, spec: LoadSpec): Promise<LoadResult> {
     requests,
     durationSec,
     reqPerSec: requests / durationSec,
-    p50: percentile(latencies, 50) ?? 0,
-    p99: percentile(latencies, 99) ?? 0,
-    max: percentile(latencies, 100) ?? 0,
+    ...latencySummary(latencies),
     non2xx: results.reduce((n, r) => n + r.non2xx, 0),
     errors: results.reduce((n, r) => n + r.errors, 0),
     timeouts: results.reduce((n, r) => n + r.timeouts, 0),
@@ -90,7 +99,7 @@ function runOnce(runId: number, spec: LoadSpec, connections: number, latencies: 
         return { ...req, body: JSON.stringify({ ticketId: vary.ids[Math.min(i, vary.ids.length - 1)] }) };
       }
       // signupBody and unknownSigninBody: a new email per request.
-      return { ...req, body: JSON.stringify({ email: `${vary.prefix}-${runId}-${i}@bench.example.com`, password: vary.password }) };
+      return { ...req, body: emailBody(vary, runId, i) };
     };
     const onResponse = (status: number, body: string) => {
       if (status !== 201) return;

@@ -2,7 +2,15 @@
 import type { ConvergenceSeries, OutOfOrderRun, SettleRun } from './event-figures';
 import { renderGoals } from './goals';
 import { type HttpRow, type HttpRun, httpRows, rowLabel, sizeLabel } from './http-figures';
-import { FLOOD_CONNECTIONS, FLOOD_NOTE, type SigninFloodRun } from './signin-flood';
+import {
+  FLOOD_CONNECTIONS,
+  FLOOD_NOTE,
+  FLOOD_SOURCE_NAMES,
+  type FloodPhase,
+  type FloodSource,
+  floodSourceLabel,
+  type SigninFloodRun,
+} from './signin-flood';
 import { max, median, medianOf, ratio } from './stats';
 import type { TargetName } from './target';
 
@@ -87,13 +95,21 @@ export interface SigninLatencyCell {
   max?: number;
 }
 
+/** One flood and the real user during it. */
+export interface FloodPhaseCell {
+  /** The real user on its known device. */
+  user: SigninLatencyCell;
+  /** The real user on a new device. */
+  newDevice: SigninLatencyCell;
+  /** The flood's requests (summed over the rounds), by HTTP status: 429 refused before hashing, 400 hashed. */
+  attack: { requests: number; reqPerSec?: number; statusCounts: Record<string, number>; errors: number };
+}
+
 export interface SigninFloodCell {
   /** The real user alone. */
   idle: SigninLatencyCell;
-  /** The real user during the flood. */
-  flood: SigninLatencyCell;
-  /** The flood's requests (summed over the rounds), by HTTP status: 429 refused before hashing, 400 hashed. */
-  attack: { requests: number; reqPerSec?: number; statusCounts: Record<string, number>; errors: number };
+  /** The flood from one address, and from one address per connection. */
+  floods: Record<FloodSource, FloodPhaseCell>;
   rounds: number;
   notes: string[];
 }
@@ -237,19 +253,29 @@ function signinLatencyCell(phases: Array<SigninFloodRun['idle']>): SigninLatency
   };
 }
 
+function floodPhaseCell(phases: FloodPhase[]): FloodPhaseCell {
+  const statusCounts: Record<string, number> = {};
+  for (const p of phases) for (const [code, n] of Object.entries(p.attack.statusCounts)) statusCounts[code] = (statusCounts[code] ?? 0) + n;
+  return {
+    user: signinLatencyCell(phases.map((p) => p.user)),
+    newDevice: signinLatencyCell(phases.map((p) => p.newDevice)),
+    attack: {
+      requests: phases.reduce((n, p) => n + p.attack.requests, 0),
+      reqPerSec: medianOf(phases.map((p) => p.attack.reqPerSec)),
+      statusCounts,
+      errors: phases.reduce((n, p) => n + p.attack.errors, 0),
+    },
+  };
+}
+
 function signinFloodCell(runs: SigninFloodRun[] | undefined): SigninFloodCell | undefined {
   if (!runs || runs.length === 0) return undefined;
-  const statusCounts: Record<string, number> = {};
-  for (const r of runs) for (const [code, n] of Object.entries(r.attack.statusCounts)) statusCounts[code] = (statusCounts[code] ?? 0) + n;
   return {
     idle: signinLatencyCell(runs.map((r) => r.idle)),
-    flood: signinLatencyCell(runs.map((r) => r.flood)),
-    attack: {
-      requests: runs.reduce((n, r) => n + r.attack.requests, 0),
-      reqPerSec: medianOf(runs.map((r) => r.attack.reqPerSec)),
-      statusCounts,
-      errors: runs.reduce((n, r) => n + r.attack.errors, 0),
-    },
+    floods: Object.fromEntries(FLOOD_SOURCE_NAMES.map((source) => [source, floodPhaseCell(runs.map((r) => r.floods[source]))])) as Record<
+      FloodSource,
+      FloodPhaseCell
+    >,
     rounds: runs.length,
     notes: [...new Set(runs.flatMap((r) => r.notes))],
   };
@@ -420,7 +446,7 @@ function signinText(cell: SigninLatencyCell | undefined): string {
   return `${int(cell.signins)} sign-in${cell.signins === 1 ? '' : 's'} · ${ms(cell.p50)} / ${ms(cell.p99)} / max ${ms(cell.max)} ms`;
 }
 
-function floodText(cell: SigninFloodCell | undefined): string {
+function floodText(cell: FloodPhaseCell | undefined): string {
   if (!cell) return '—';
   const a = cell.attack;
   const statuses = Object.entries(a.statusCounts)
@@ -429,7 +455,13 @@ function floodText(cell: SigninFloodCell | undefined): string {
   return [`${int(a.requests)} requests (${int(a.reqPerSec)}/s)`, ...statuses].join(' · ');
 }
 
-/** The sign-in flood's rows of the HTTP table: the real user alone, under the flood, and the flood itself. */
+/** The new device's sign-ins: the 200s as for the known device, and how many were refused. */
+function newDeviceText(cell: SigninLatencyCell | undefined): string {
+  if (!cell) return '—';
+  return `${signinText(cell)} · ${int(cell.failed)} refused or failed`;
+}
+
+/** The sign-in flood's rows of the HTTP table: the real user alone, then for each flood the real user and the flood. */
 function signinFloodRows(report: BenchReport): string[][] {
   const f = report.signinFlood;
   const hasBaseline = report.baseline !== undefined;
@@ -437,30 +469,44 @@ function signinFloodRows(report: BenchReport): string[][] {
     ['current', f.current],
     ['baseline', f.baseline],
   ] as const;
-  const userWarnings = (phase: 'idle' | 'flood') =>
-    cells.flatMap(([name, cell]) => (cell && cell[phase].failed > 0 ? [`⚠ ${name}: ${cell[phase].failed} sign-ins failed`] : []));
-  const floodWarnings = cells.flatMap(([name, cell]) => [
-    ...(cell && cell.attack.errors > 0 ? [`⚠ ${name}: ${cell.attack.errors} errors`] : []),
-    ...(cell?.notes ?? []).map((note) => `${name}: ${note}`),
-  ]);
-  const userRow = (label: string, phase: 'idle' | 'flood') => [
+  const failedWarnings = (cellOf: (cell: SigninFloodCell) => SigninLatencyCell) =>
+    cells.flatMap(([name, cell]) => (cell && cellOf(cell).failed > 0 ? [`⚠ ${name}: ${cellOf(cell).failed} sign-ins failed`] : []));
+  const userRow = (label: string, cellOf: (cell: SigninFloodCell) => SigninLatencyCell) => [
     `POST /api/users/signin · real user · ${label}`,
-    signinText(f.current?.[phase]),
-    hasBaseline ? signinText(f.baseline?.[phase]) : '—',
-    hasBaseline ? `${times(ratio(f.current?.[phase].p50, f.baseline?.[phase].p50))} (p50)` : '—',
-    userWarnings(phase).join('; '),
+    signinText(f.current && cellOf(f.current)),
+    hasBaseline ? signinText(f.baseline && cellOf(f.baseline)) : '—',
+    hasBaseline ? `${times(ratio(f.current && cellOf(f.current).p50, f.baseline && cellOf(f.baseline).p50))} (p50)` : '—',
+    failedWarnings(cellOf).join('; '),
   ];
-  return [
-    userRow('alone', 'idle'),
-    userRow(`under a ${f.connections}-connection flood`, 'flood'),
-    [
-      `POST /api/users/signin · the flood (${f.connections} connections, one IP, ${f.seconds} s)`,
-      floodText(f.current),
-      hasBaseline ? floodText(f.baseline) : '—',
-      '—',
-      floodWarnings.join('; '),
-    ],
-  ];
+  const floodRows = FLOOD_SOURCE_NAMES.flatMap((source) => {
+    const label = `under a ${f.connections}-connection flood ${floodSourceLabel(source)}`;
+    const phase = (cell: SigninFloodCell | undefined) => cell?.floods[source];
+    return [
+      userRow(label, (cell) => cell.floods[source].user),
+      [
+        `POST /api/users/signin · real user on a new device · ${label}`,
+        newDeviceText(phase(f.current)?.newDevice),
+        hasBaseline ? newDeviceText(phase(f.baseline)?.newDevice) : '—',
+        '—',
+        '',
+      ],
+      [
+        `POST /api/users/signin · the flood ${floodSourceLabel(source)} (${f.connections} connections, ${f.seconds} s)`,
+        floodText(phase(f.current)),
+        hasBaseline ? floodText(phase(f.baseline)) : '—',
+        '—',
+        cells
+          .flatMap(([name, cell]) =>
+            cell && cell.floods[source].attack.errors > 0 ? [`⚠ ${name}: ${cell.floods[source].attack.errors} errors`] : [],
+          )
+          .join('; '),
+      ],
+    ];
+  });
+  const notes = cells.flatMap(([name, cell]) => (cell?.notes ?? []).map((note) => `${name}: ${note}`));
+  const idle = userRow('alone', (cell) => cell.idle);
+  idle[4] = [idle[4], ...notes].filter(Boolean).join('; ');
+  return [idle, ...floodRows];
 }
 
 function renderHttp(report: BenchReport, out: string[]): void {
@@ -491,8 +537,8 @@ function renderHttp(report: BenchReport, out: string[]): void {
   out.push('');
   if (hasFlood) {
     out.push(
-      `Sign-in under a ${report.signinFlood.connections}-connection flood (the last three rows; the real user's sign-ins: count · ` +
-        `p50 / p99 / max latency, ratio = current / baseline p50; the flood: requests by status): ${report.signinFlood.note}`,
+      `Sign-in under a ${report.signinFlood.connections}-connection flood (the last seven rows; the real user's sign-ins: count · ` +
+        `p50 / p99 / max latency of the 200s, ratio = current / baseline p50; the flood: requests by status): ${report.signinFlood.note}`,
     );
     out.push('');
   }

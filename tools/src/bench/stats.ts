@@ -16,6 +16,11 @@ export function percentile(values: readonly number[], p: number): number | undef
   return sorted[rank - 1];
 }
 
+/** p50, p99 and the maximum of latencies (0 for none), as the load runs report them. */
+export function latencySummary(latencies: readonly number[]): { p50: number; p99: number; max: number } {
+  return { p50: percentile(latencies, 50) ?? 0, p99: percentile(latencies, 99) ?? 0, max: percentile(latencies, 100) ?? 0 };
+}
+
 export function max(values: readonly number[]): number | undefined {
   return values.length === 0 ? undefined : values.reduce((a, b) => Math.max(a, b));
 }
