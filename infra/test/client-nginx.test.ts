@@ -2,8 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { ensureDebianProgram } from '@ticketing/tools/stack/debian-packages';
 import { freePort } from '@ticketing/tools/stack/ports';
-import { ensureDebianPackage } from '@ticketing/tools/testing/debian-package';
 import { waitFor } from '@ticketing/tools/testing/wait-for';
 import { repoRoot } from './manifests';
 
@@ -18,7 +18,7 @@ let nginx: ChildProcess;
 let base: string;
 
 beforeAll(async () => {
-  const binary = ensureDebianPackage('nginx', ['/usr/sbin/nginx'], (line) => process.stderr.write(`[client-nginx] ${line}\n`));
+  const binary = await ensureDebianProgram('nginx', ['/usr/sbin/nginx'], (line) => process.stderr.write(`[client-nginx] ${line}\n`));
   dir = mkdtempSync(path.join(os.tmpdir(), 'client-nginx-'));
   // Readable by nginx's workers, which run as an unprivileged user when the test runs as root.
   chmodSync(dir, 0o755);
