@@ -64,13 +64,11 @@ function machine(): Machine {
   };
 }
 
-/** The servers by the binaries that ran (a patched build carries its variant in the name). */
+/** The servers that ran, by binary and version. */
 function describeStack(stack: Stack): string {
   const binary = (command: string | undefined) => (command ? path.basename(command) : undefined);
   const nats = binary(stack.nats?.process.options.command) ?? 'nats-server';
-  const mongo =
-    stack.mongo.kind === 'ferretdb' ? `${binary(stack.mongo.process?.options.command) ?? 'ferretdb'} (SQLite)` : stack.mongo.kind;
-  return `${nats} (JetStream), ${mongo}; one of each, shared by both systems`;
+  return `${nats} (JetStream), ${stack.mongo.description}; one of each, shared by both systems`;
 }
 
 function describeFlood(run: SigninFloodRun): string {

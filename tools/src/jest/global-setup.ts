@@ -9,5 +9,6 @@ export default async function globalSetup(): Promise<void> {
   const stack = await startStack(stderrLog, { jetstream: true, stan: true });
   Object.assign(process.env, stack.env, { STACK_MONGO_KIND: stack.mongo.kind });
   stderrLog(`started ${stack.describe()}`);
+  stderrLog(`database engine: ${stack.mongo.description}`);
   (globalThis as { __STACK__?: typeof stack }).__STACK__ = stack;
 }
