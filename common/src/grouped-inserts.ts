@@ -16,10 +16,8 @@ interface Group<T> {
 
 /**
  * Inserts into one collection, gathered over a turn of the event loop and sent as one unordered
- * `insertMany` (a group commit): on FerretDB a command costs about as much as the documents it writes, so
- * four documents in one command cost about half the database CPU of four commands (measured: 0.10 against
- * 0.15–0.21 ms per ticket document), and each insert is one driver command less in the service. A lone
- * insert goes as `insertOne`.
+ * `insertMany` (a group commit): the database parses, plans and commits one command instead of several, and
+ * each insert is one driver command less in the service. A lone insert goes as `insertOne`.
  *
  * Each caller learns the outcome of its own document: the ones the server refused (a duplicate key) reject
  * with that document's error, the others resolve. When the command fails as a whole (the connection lost),

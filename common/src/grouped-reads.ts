@@ -23,11 +23,7 @@ const MAX_GROUP = 100;
  *
  * Each read sees the collection as it is when its group is sent: later than when it was asked for, never
  * earlier, so a read that starts after a write has been acknowledged sees that write. When the command
- * fails, every read of its group rejects with the error.
- *
- * On MongoDB `$in` on `_id` uses the `_id` index. Our FerretDB build pushes it down to the same index
- * (tools/src/stack/install.ts); a stock FerretDB 1.24 scans the collection for it, as it does for every read
- * by `_id` (one scan per group then, instead of one per read).
+ * fails, every read of its group rejects with the error. `$in` on `_id` is answered from the `_id` index.
  */
 export class GroupedReads<D extends { _id: Types.ObjectId }> {
   private waiting: Waiting<D>[] = [];

@@ -1,10 +1,10 @@
 /**
- * `@ticketing/common/mongo`: connecting mongoose (MongoDB or FerretDB) and the conditional single-document
- * writes that versioned replicas rely on. Needs mongoose; not NATS.
+ * `@ticketing/common/mongo`: connecting mongoose and the conditional single-document writes that versioned
+ * replicas rely on. Needs mongoose; not NATS.
  */
-export { readForUpdate, updateIfMatches, type WriteIsolation, writeIsolation } from './conditional-write';
+export { updateIfMatches } from './conditional-write';
 export { findById } from './find-by-id';
 export { GroupedInserts, type InsertTarget } from './grouped-inserts';
 export { GroupedReads } from './grouped-reads';
 export { KeyedQueue } from './keyed-queue';
-export { connectMongo, isFerretDb, isMongoConnected, type MongoConnection } from './mongo-connection';
+export { connectMongo, isMongoConnected, type MongoConnection } from './mongo-connection';

@@ -1,4 +1,4 @@
-import { readForUpdate, updateIfMatches, writeIsolation } from '@ticketing/common/mongo';
+import { updateIfMatches } from '@ticketing/common/mongo';
 import { AggregateStore, OutboxRelay, outboxPlugin, type PendingEvent } from '@ticketing/common/outbox';
 import { useTestDatabase } from '@ticketing/tools/testing/mongo';
 import { closeIsolated, connectIsolated } from '@ticketing/tools/testing/nats';
@@ -36,14 +36,9 @@ describe('conditional writes on the real server', () => {
       const { _id } = await CounterModel.create({ title: 'x', version: 0 });
       const results = await Promise.all(
         Array.from({ length: 20 }, async (_, i) => {
-          const read = await readForUpdate(CounterModel.findById(_id).lean());
+          const read = await CounterModel.findById(_id).lean();
           if (!read) throw new Error('not found');
-          return updateIfMatches(
-            CounterModel,
-            { _id, version: read.version },
-            { $set: { version: read.version + 1, title: `w${i}` } },
-            read,
-          );
+          return updateIfMatches(CounterModel, { _id, version: read.version }, { $set: { version: read.version + 1, title: `w${i}` } });
         }),
       );
       // A reader that saw an earlier winner's write may win the next version; none may overwrite a version.
@@ -56,35 +51,10 @@ describe('conditional writes on the real server', () => {
 
   it('When the document was written after it was read, then a write conditional on that read matches nothing', async () => {
     const { _id } = await CounterModel.create({ title: 'x', version: 0 });
-    const stale = await readForUpdate(CounterModel.findById(_id));
+    const stale = await CounterModel.findById(_id).lean();
     expect(await updateIfMatches(CounterModel, { _id, version: 0 }, { $set: { version: 1, title: 'first' } })).not.toBeNull();
-    expect(await updateIfMatches(CounterModel, { _id, version: 0 }, { $set: { version: 1, title: 'second' } }, stale)).toBeNull();
+    expect(await updateIfMatches(CounterModel, { _id, version: stale?.version }, { $set: { version: 1, title: 'second' } })).toBeNull();
     expect(await CounterModel.findById(_id).lean()).toMatchObject({ version: 1, title: 'first' });
-  });
-
-  it('When a write was under way while the document was read, then that read is not trusted', async () => {
-    const { _id } = await CounterModel.create({ title: 'x', version: 0 });
-    const writing = updateIfMatches(CounterModel, { _id, version: 0 }, { $set: { version: 1, title: 'first' } });
-    const read = await readForUpdate(CounterModel.findById(_id).lean());
-    await writing;
-    // Whichever version the read saw, a write conditional on it is decided on the document as it is now.
-    const second = await updateIfMatches(CounterModel, { _id, version: read?.version }, { $set: { version: 2, title: 'second' } }, read);
-    expect(second !== null).toBe(read?.version === 1);
-    expect((await CounterModel.findById(_id).lean())?.version).toBe(second ? 2 : 1);
-  });
-
-  it('When the document read is still current, then the conditional write does not read it again (one round trip less on FerretDB)', async () => {
-    const { _id } = await CounterModel.create({ title: 'x', version: 0 });
-    const read = await readForUpdate(CounterModel.findById(_id).lean());
-    const reads = jest.spyOn(CounterModel, 'findById');
-    try {
-      expect(await updateIfMatches(CounterModel, { _id, version: 0 }, { $set: { version: 1 } }, read)).not.toBeNull();
-      // The read is stale now: the document is read again, and the write decided on it as it is (version 1).
-      expect((await updateIfMatches(CounterModel, { _id, version: 1 }, { $set: { version: 2 } }, read))?.version).toBe(2);
-      expect(reads).toHaveBeenCalledTimes(writeIsolation() === 'process' ? 1 : 0);
-    } finally {
-      reads.mockRestore();
-    }
   });
 
   it('When a condition names a nested field that is absent, then the write applies once and a repeat matches nothing', async () => {
@@ -156,10 +126,6 @@ describe('conditional writes on the real server', () => {
     } finally {
       await closeIsolated([bus]);
     }
-  });
-
-  it('When connected to the stack server, then the isolation matches it (process on FerretDB, server on MongoDB)', () => {
-    expect(writeIsolation()).toBe(process.env.STACK_MONGO_KIND === 'ferretdb' ? 'process' : 'server');
   });
 });
 

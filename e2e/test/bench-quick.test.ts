@@ -86,9 +86,9 @@ describe('npm run bench -- --quick', () => {
       const figure = report.http.find((f) => f.label === row.label);
       positive(figure && row.current?.[figure.row.service]);
     }
-    const processes = report.processes.some((p) => p.name === 'ferretdb')
+    const processes = report.processes.some((p) => p.name === 'database')
       ? report.resources.processes
-      : report.resources.processes.filter((p) => p !== 'ferretdb');
+      : report.resources.processes.filter((p) => p !== 'database');
     for (const process of processes) positive(report.resources.rss.find((r) => r.process === process)?.current);
   });
 

@@ -21,7 +21,7 @@ const foreignRequests: string[] = [];
 const accessibility: Array<{ page: string; violations: string[] }> = [];
 
 beforeAll(async () => {
-  const executablePath = ensureChromium((line) => process.stderr.write(`[web-client] ${line}\n`));
+  const executablePath = await ensureChromium((line) => process.stderr.write(`[web-client] ${line}\n`));
   mkdirSync(ARTIFACTS, { recursive: true });
   system = await startTestSystem();
   // --no-sandbox: CI runs as root, where Chromium's sandbox cannot start.

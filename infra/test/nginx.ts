@@ -3,7 +3,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ensureDebianPackage } from '@ticketing/tools/testing/debian-package';
+import { ensureDebianProgram } from '@ticketing/tools/stack/debian-packages';
 import { waitFor } from '@ticketing/tools/testing/wait-for';
 import { repoRoot } from './manifests';
 
@@ -20,7 +20,7 @@ const TEMP_PATHS = ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'];
  * where it may put what they refer to) in its http block, and resolves once `isUp` says it answers.
  */
 export async function startNginx(name: string, servers: (dir: string) => string, isUp: () => Promise<boolean>): Promise<RunningNginx> {
-  const binary = ensureDebianPackage('nginx', ['/usr/sbin/nginx'], (line) => process.stderr.write(`[${name}] ${line}\n`));
+  const binary = await ensureDebianProgram('nginx', ['/usr/sbin/nginx'], (line) => process.stderr.write(`[${name}] ${line}\n`));
   const dir = mkdtempSync(path.join(os.tmpdir(), `${name}-`));
   // Readable by nginx's workers, which run as an unprivileged user when the test runs as root.
   chmodSync(dir, 0o755);

@@ -38,11 +38,7 @@ async function main(config: OrdersConfig, { logger, shutdown }: ServiceContext):
     new PaymentCreatedListener(bus, logger),
   ]);
 
-  const activeOrders = new ActiveOrders();
-  await activeOrders.start();
-  shutdown.add('active orders', async () => activeOrders.stop());
-
-  const sweeper = new ExpirySweeper({ intervalMs: config.expirySweepIntervalMs, activeOrders, logger });
+  const sweeper = new ExpirySweeper({ intervalMs: config.expirySweepIntervalMs, logger });
   sweeper.start();
   shutdown.add('expiry sweeper', () => sweeper.stop());
 
@@ -51,7 +47,7 @@ async function main(config: OrdersConfig, { logger, shutdown }: ServiceContext):
     logger,
     metrics,
     orderExpirationSeconds: config.orderExpirationSeconds,
-    orderLimits: { maxActivePerBuyer: config.maxActiveOrdersPerBuyer, activeOrders },
+    orderLimits: { maxActivePerBuyer: config.maxActiveOrdersPerBuyer, activeOrders: new ActiveOrders() },
     health: { mongo: isMongoConnected, nats: () => bus.isConnected() },
   });
   const server = await startHttpServer(app, config.port, config.host);

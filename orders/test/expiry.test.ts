@@ -3,7 +3,6 @@ import { useTestDatabase } from '@ticketing/tools/testing/mongo';
 import { newUser } from '@ticketing/tools/testing/session';
 import { waitFor } from '@ticketing/tools/testing/wait-for';
 import { Order } from '../src/models/order';
-import { ActiveOrders } from '../src/services/active-orders';
 import { ExpirySweeper } from '../src/services/expiry-sweeper';
 import { cancelOrder, createOrder, expireDueOrders } from '../src/services/orders';
 import { replicaTicket } from './helpers';
@@ -49,9 +48,7 @@ describe('order expiry', () => {
   });
 
   it('When the sweeper runs, then it cancels an order placed after it started once its expiry passes, and leaves a cancelled one alone', async () => {
-    const activeOrders = new ActiveOrders();
-    await activeOrders.start();
-    const sweeper = new ExpirySweeper({ intervalMs: 50, activeOrders, logger: createLogger('expiry-test', 'silent') });
+    const sweeper = new ExpirySweeper({ intervalMs: 50, logger: createLogger('expiry-test', 'silent') });
     sweeper.start();
     try {
       const [first, second] = await Promise.all([replicaTicket(), replicaTicket()]);
@@ -64,7 +61,6 @@ describe('order expiry', () => {
       expect((await Order.findById(cancelled.id))?.version).toBe(1);
     } finally {
       await sweeper.stop();
-      activeOrders.stop();
     }
   });
 });

@@ -109,20 +109,15 @@ describe('POST /api/orders', () => {
     expect(results.filter((r) => r.status === 400)).toHaveLength(10 - MAX_ACTIVE);
   });
 
-  it('When the counter follows the order store (one writer), then it counts like the database', async () => {
+  it("When orders are placed and cancelled, then the counter counts each buyer's active ones", async () => {
     const counter = new ActiveOrders();
-    await counter.start();
-    try {
-      const [a, b] = [await replicaTicket('Counted A'), await replicaTicket('Counted B')];
-      const first = (await placeOrder(a.id).expect(201)).body;
-      await placeOrder(b.id).expect(201);
-      expect(await counter.placeFor(buyer.id, async (active) => active)).toBe(2);
-      await request(app).delete(`/api/orders/${first.id}`).set('Cookie', sessionCookie(buyer)).expect(204);
-      expect(await counter.placeFor(buyer.id, async (active) => active)).toBe(1);
-      expect(await counter.placeFor(other.id, async (active) => active)).toBe(0);
-    } finally {
-      counter.stop();
-    }
+    const [a, b] = [await replicaTicket('Counted A'), await replicaTicket('Counted B')];
+    const first = (await placeOrder(a.id).expect(201)).body;
+    await placeOrder(b.id).expect(201);
+    expect(await counter.placeFor(buyer.id, async (active) => active)).toBe(2);
+    await request(app).delete(`/api/orders/${first.id}`).set('Cookie', sessionCookie(buyer)).expect(204);
+    expect(await counter.placeFor(buyer.id, async (active) => active)).toBe(1);
+    expect(await counter.placeFor(other.id, async (active) => active)).toBe(0);
   });
 
   it('When the previous order was cancelled, then the ticket can be ordered again', async () => {

@@ -4,9 +4,9 @@ import path from 'node:path';
 import { startOwnMongo } from '@ticketing/tools/stack/mongo';
 import { MongoClient } from 'mongodb';
 
-/** The FerretDB the stack starts: Go's collector tuned (GOGC), and answering queries. */
+/** The FerretDB the stack starts when no MongoDB can be had: FerretDB 2 on its own PostgreSQL with DocumentDB. */
 describe('the stack FerretDB', () => {
-  it('When the stack starts FerretDB, then it runs with GOGC=400 unless GOGC is set, and answers', async () => {
+  it('When the stack starts FerretDB, then it runs on its own PostgreSQL with DocumentDB, answers, and a restart of both keeps the data', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'ferretdb-test-'));
     const kind = process.env.STACK_MONGO_KIND;
     delete process.env.STACK_MONGO_KIND;
@@ -15,14 +15,21 @@ describe('the stack FerretDB', () => {
     });
     try {
       expect(server.kind).toBe('ferretdb');
-      const pid = server.process?.pid;
-      expect(pid).toBeDefined();
-      const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
-      expect(environ).toContain(`GOGC=${process.env.GOGC ?? '400'}`);
+      expect(server.description).toMatch(/^FerretDB 2\.5\.0 on PostgreSQL 15\.\d+ \+ DocumentDB 0\.106\.0$/);
+      const [ferretdb, postgres] = [server.process?.pid, server.postgres?.pid];
+      if (!ferretdb || !postgres) throw new Error('the stack owns no FerretDB or PostgreSQL process');
+      // The cluster lives in the stack's folder (PostgreSQL's own process title names its data folder).
+      expect(readFileSync(`/proc/${postgres}/cmdline`, 'utf8').split('\0')).toContain(path.join(dir, 'postgresql'));
+
       const client = await MongoClient.connect(server.url);
       try {
-        const tickets = client.db('gogc').collection('tickets');
+        const tickets = client.db('stack').collection('tickets');
         const { insertedId } = await tickets.insertOne({ title: 'concert', price: 20 });
+        expect(await tickets.findOne({ _id: insertedId })).toMatchObject({ title: 'concert', price: 20 });
+
+        await server.restart?.();
+        expect(server.process?.pid).not.toBe(ferretdb);
+        expect(server.postgres?.pid).not.toBe(postgres);
         expect(await tickets.findOne({ _id: insertedId })).toMatchObject({ title: 'concert', price: 20 });
       } finally {
         await client.close();
@@ -31,5 +38,7 @@ describe('the stack FerretDB', () => {
       await server.stop();
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+    expect(server.process?.isRunning).toBe(false);
+    expect(server.postgres?.isRunning).toBe(false);
+  }, 60_000);
 });

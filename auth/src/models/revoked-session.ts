@@ -10,5 +10,7 @@ const revokedSessionSchema = new Schema<RevokedSessionAttrs>({
   _id: { type: String, required: true },
   expiresAt: { type: Date, required: true },
 });
+// The prune deletes the expired ones (`expiresAt <= now`); the list pages by `_id`.
+revokedSessionSchema.index({ expiresAt: 1 });
 
 export const RevokedSession = model<RevokedSessionAttrs>('RevokedSession', revokedSessionSchema);

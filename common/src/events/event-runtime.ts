@@ -1,4 +1,3 @@
-import { writeIsolation } from '../conditional-write';
 import type { Logger } from '../logger';
 import { instrumentTransport, type ServiceMetrics } from '../metrics';
 import { followRevocations, RevokedSessions } from '../session-revocation';
@@ -43,14 +42,10 @@ export async function startEventRuntime(options: EventRuntimeOptions): Promise<E
   if (mirror) shutdown.add('event bus mirror', () => mirror.close());
 
   // The relay first: events committed before a crash go out now.
-  // With `process` isolation (FerretDB) this process is the only writer of its aggregates, so every event
-  // reaches the relay by hand-off; only events from before the start or from a write with an unknown outcome
-  // need the sweep, and those sweeps are run. A periodic sweep would scan the whole collection there.
-  const isOnlyWriter = writeIsolation() === 'process';
   const relay = new OutboxRelay(
     stores.map((s) => s.model),
     bus,
-    { sweepIntervalMs: isOnlyWriter ? 0 : sweepIntervalMs, logger, mirror },
+    { sweepIntervalMs, logger, mirror },
   );
   const detach = stores.map((s) => s.attach(relay));
   relay.start();

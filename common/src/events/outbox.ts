@@ -8,7 +8,7 @@ import {
   type Types,
   type UpdateQuery,
 } from 'mongoose';
-import { serialized, updateIfMatches } from '../conditional-write';
+import { updateIfMatches } from '../conditional-write';
 import { GroupedInserts, type InsertTarget } from '../grouped-inserts';
 import { KeyedQueue } from '../keyed-queue';
 import type { Logger } from '../logger';
@@ -60,9 +60,8 @@ const HAS_PENDING_EVENTS = { 'pendingEvents.messageId': { $gt: '' } };
 
 /**
  * Adds the outbox to an aggregate's schema: the `pendingEvents` field, and an index that lets the safety
- * sweep read only the documents that have pending events (on MongoDB; FerretDB scans, so the sweep is rare).
- * Write such a document only through its `AggregateStore`, also fields no event announces: on FerretDB an
- * update made any other way can write back the events the relay has just removed.
+ * sweep read only the documents that have pending events. Write such a document through its
+ * `AggregateStore`: a write made any other way is not handed to the relay, and its events wait for the sweep.
  */
 export function outboxPlugin(schema: Schema): void {
   schema.add({ pendingEvents: pendingEventsField });
@@ -167,15 +166,10 @@ export class AggregateStore<T extends { pendingEvents: PendingEvent[] }> impleme
 
   /**
    * Applies `update` to the document `filter._id` if it still matches `filter` (include the version read, so
-   * the write is conditional) and returns it as written, or null when it did not match. `read`: the document
-   * the decision was made on, read with `readForUpdate` (spares a second read on FerretDB).
+   * the write is conditional) and returns it as written, or null when it did not match.
    */
-  async update(
-    filter: FilterQuery<T> & { _id: Types.ObjectId },
-    update: UpdateQuery<T>,
-    read?: object | null,
-  ): Promise<HydratedDocument<T> | null> {
-    const doc = await this.committing(() => updateIfMatches(this.model, filter, update, read));
+  async update(filter: FilterQuery<T> & { _id: Types.ObjectId }, update: UpdateQuery<T>): Promise<HydratedDocument<T> | null> {
+    const doc = await this.committing(() => updateIfMatches(this.model, filter, update));
     // Every aggregate has an ObjectId `_id` (mongoose's generic document type does not say so).
     if (doc) this.handOff(doc as unknown as WrittenAggregate<T>);
     return doc;
@@ -344,7 +338,7 @@ export class OutboxRelay implements OutboxHandOff {
   /**
    * One sweep at a time; a sweep asked for while one runs joins it. A sweep that fails (the database away) is
    * tried again after `retryIntervalMs` until one works: what it looks for (events of a write whose outcome
-   * was unknown, or left by a crash) has no other way out where no periodic sweep runs (FerretDB). One
+   * was unknown, or left by a crash) has no other way out when the periodic sweep is off or far away. One
    * warning when sweeps start failing, one line when they work again.
    */
   private sweep(): Promise<number> {
@@ -473,13 +467,11 @@ export class OutboxRelay implements OutboxHandOff {
       published++;
     }
     if (events.length > 0) {
-      // Exactly the subdocuments we published: an event appended since stays. Filtered on `_id` alone,
-      // which FerretDB answers without reading the collection. The driver's own updateOne: the events are
-      // already in their stored shape (handed off through `storedShape`, or read from the document). One
-      // write per document: FerretDB 1.24 deadlocks on an update command of several statements while inserts
-      // run (tried as a group commit of the removals: every client of the database stopped).
+      // Exactly the subdocuments we published: an event appended since stays (the server applies the
+      // removal atomically to the document as it is then). The driver's own updateOne: the events are
+      // already in their stored shape (handed off through `storedShape`, or read from the document).
       const pull = { $pullAll: { pendingEvents: events } } as unknown as mongo.UpdateFilter<Record<string, unknown>>;
-      await serialized(model, id, () => model.collection.updateOne({ _id: id }, pull));
+      await model.collection.updateOne({ _id: id }, pull);
     }
     if (published > 0) this.options.onPublished?.(published);
     return published;

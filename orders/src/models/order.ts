@@ -26,7 +26,7 @@ export interface OrderAttrs {
 
 const orderSchema = new Schema<OrderAttrs>(
   {
-    userId: { type: String, required: true, index: true },
+    userId: { type: String, required: true },
     status: { type: String, required: true, enum: ORDER_STATUSES },
     reason: { type: String, enum: CANCEL_REASONS },
     expiresAt: { type: Date, required: true },
@@ -55,6 +55,8 @@ const orderSchema = new Schema<OrderAttrs>(
     },
   },
 );
+// A buyer's orders (the list) and active ones (the cap's count); the due orders (the expiry sweep).
+orderSchema.index({ userId: 1, status: 1 });
 orderSchema.index({ status: 1, expiresAt: 1 });
 orderSchema.plugin(outboxPlugin);
 
@@ -65,7 +67,7 @@ export const orders = new AggregateStore(Order);
 
 /**
  * Shows `ticket` as the order's ticket (what `populate` does), for a ticket already read by id: `populate`
- * would read it again with an `$in` query, which FerretDB answers by reading the whole collection.
+ * would read it again.
  */
 export function withTicket(order: OrderDocument, ticket: unknown): OrderDocument {
   order.ticket = ticket as OrderDocument['ticket'];

@@ -13,7 +13,6 @@ import {
   UnprocessableEventError,
 } from '@ticketing/common/events';
 import type { TraceContext } from '@ticketing/common/http';
-import { readForUpdate } from '@ticketing/common/mongo';
 import { pendingEvent } from '@ticketing/common/outbox';
 import { Order, type OrderDocument, orderEventData, orders, withTicket } from '../models/order';
 import { Ticket } from '../models/ticket';
@@ -106,7 +105,6 @@ async function transition(
       $set: { status, version, reservationKey: isHolding(status) ? order.reservationKey : order.id, ...(reason ? { reason } : {}) },
       $push: { pendingEvents: pendingEvent(Subjects.OrderUpdated, next, trace) },
     },
-    order,
   );
   return updated ?? undefined;
 }
@@ -119,7 +117,7 @@ async function transition(
 export async function applyReservationDecision(decision: ReservationEventData, trace?: TraceContext): Promise<ApplyResult> {
   requireObjectIds({ id: decision.id, 'ticket.id': decision.ticket.id });
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const order = await readForUpdate(Order.findById(decision.id));
+    const order = await Order.findById(decision.id);
     // The order exists here before any decision on it can: this one never will.
     if (!order) throw new UnprocessableEventError(`reservation decided for unknown order ${decision.id}`);
     if (order.status !== OrderStatus.Created || order.ticket.toHexString() !== decision.ticket.id) return 'stale';
@@ -140,7 +138,7 @@ export async function applyReservationDecision(decision: ReservationEventData, t
 export async function applyPayment(payment: PaymentEventData, trace?: TraceContext): Promise<ApplyResult> {
   requireObjectIds({ id: payment.id, orderId: payment.orderId });
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const order = await readForUpdate(Order.findById(payment.orderId));
+    const order = await Order.findById(payment.orderId);
     // payments pays only orders it learned of from this service: this one never existed.
     if (!order) throw new UnprocessableEventError(`payment ${payment.id} is for unknown order ${payment.orderId}`);
     if (order.status !== OrderStatus.AwaitingPayment) return 'stale';
@@ -156,7 +154,7 @@ export async function cancelOrder(
   trace?: TraceContext,
 ): Promise<{ order: OrderDocument; isChanged: boolean }> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const order = await readForUpdate(Order.findById(orderId));
+    const order = await Order.findById(orderId);
     if (!order) throw new NotFoundError('Order not found');
     if (order.userId !== userId) throw new NotAuthorizedError();
     if (order.status === OrderStatus.Complete) throw new BadRequestError('Cannot cancel a completed order');
@@ -179,18 +177,4 @@ export async function expireDueOrders(now = new Date(), batchSize = 100): Promis
     if (await transition(order, OrderStatus.Cancelled, CancelReason.Expired)) expired++;
   }
   return expired;
-}
-
-/**
- * Cancels one order if it is still active and its expiry has passed (the conditional write makes a racing
- * cancel or payment safe). Says what it found, so a schedule can forget orders that no longer expire.
- */
-export async function expireOrder(id: string, now = new Date()): Promise<'expired' | 'not due' | 'inactive'> {
-  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const order = await readForUpdate(Order.findById(id));
-    if (!order || !EXPIRING_STATUSES.includes(order.status)) return 'inactive';
-    if (order.expiresAt > now) return 'not due';
-    if (await transition(order, OrderStatus.Cancelled, CancelReason.Expired)) return 'expired';
-  }
-  return 'not due';
 }

@@ -1,6 +1,6 @@
 import { isDuplicateKeyError } from '@ticketing/common/errors';
 import { type ApplyResult, requireObjectIds, type TicketEventData, versionVerdict } from '@ticketing/common/events';
-import { GroupedInserts, readForUpdate, updateIfMatches } from '@ticketing/common/mongo';
+import { GroupedInserts, updateIfMatches } from '@ticketing/common/mongo';
 import { Types } from 'mongoose';
 import { Ticket } from '../models/ticket';
 
@@ -35,7 +35,7 @@ export async function applyTicketEvent(data: TicketEventData): Promise<ApplyResu
     }
   }
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const replica = await readForUpdate(Ticket.findById(data.id).lean());
+    const replica = await Ticket.findById(data.id).lean();
     const verdict = versionVerdict(data.version, replica?.version);
     if (verdict !== 'apply') return verdict;
 
@@ -52,7 +52,6 @@ export async function applyTicketEvent(data: TicketEventData): Promise<ApplyResu
       Ticket,
       { _id: replica._id, version: replica.version },
       { $set: { title: data.title, price: data.price, userId: data.userId, version: data.version } },
-      replica,
     );
     if (updated) return 'applied';
   }

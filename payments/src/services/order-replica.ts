@@ -1,6 +1,6 @@
 import { isDuplicateKeyError } from '@ticketing/common/errors';
 import { type ApplyResult, type OrderEventData, requireObjectIds, versionVerdict } from '@ticketing/common/events';
-import { readForUpdate, updateIfMatches } from '@ticketing/common/mongo';
+import { updateIfMatches } from '@ticketing/common/mongo';
 import { Types } from 'mongoose';
 import { Order } from '../models/order';
 
@@ -24,12 +24,12 @@ export async function applyOrderEvent(data: OrderEventData): Promise<ApplyResult
     }
   }
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const replica = await readForUpdate(Order.findById(data.id, { version: 1 }).lean());
+    const replica = await Order.findById(data.id, { version: 1 }).lean();
     const verdict = versionVerdict(data.version, replica?.version);
     if (verdict !== 'apply') return verdict;
     // Past version 0, "apply" means the replica is there at the version before.
     if (!replica) return 'gap';
-    if (await updateIfMatches(Order, { _id: replica._id, version: replica.version }, { $set: fields }, replica)) return 'applied';
+    if (await updateIfMatches(Order, { _id: replica._id, version: replica.version }, { $set: fields })) return 'applied';
   }
   throw new Error(`order replica ${data.id} kept changing while applying v${data.version}`);
 }

@@ -1,7 +1,6 @@
 import { BadRequestError, isDuplicateKeyError, NotAuthorizedError, NotFoundError } from '@ticketing/common/errors';
 import { OrderStatus, Subjects } from '@ticketing/common/events';
 import type { Logger, TraceContext } from '@ticketing/common/http';
-import { readForUpdate } from '@ticketing/common/mongo';
 import { pendingEvent } from '@ticketing/common/outbox';
 import { Types } from 'mongoose';
 import { Order } from '../models/order';
@@ -59,12 +58,11 @@ export async function pay(
 /** Refunds the order's payment, if there is one not refunded yet (the order was cancelled). */
 export async function refundIfPaid(orderId: string, provider: PaymentProvider, logger: Logger): Promise<boolean> {
   const _id = new Types.ObjectId(orderId);
-  const payment = await readForUpdate(Payment.findById(_id).lean());
+  const payment = await Payment.findById(_id).lean();
   if (!payment || payment.refundId) return false;
   const refundId = await provider.refund(orderId, payment.stripeId);
-  // Through the store, like every write of a payment: on FerretDB a write beside it could put back the
-  // payment:created the relay has just removed (two updates of one document there can lose each other's change).
-  await payments.update({ _id, refundId: { $exists: false } }, { $set: { refundId } }, payment);
+  // Through the store, like every write of a payment (its pending events, if any, go to the relay).
+  await payments.update({ _id, refundId: { $exists: false } }, { $set: { refundId } });
   logger.info({ orderId, stripeId: payment.stripeId, refundId }, 'payment refunded: the order was cancelled before it completed');
   return true;
 }

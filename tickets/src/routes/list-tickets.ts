@@ -1,5 +1,4 @@
 import { validate } from '@ticketing/common/http';
-import { isFerretDb } from '@ticketing/common/mongo';
 import { Router } from 'express';
 import { Types } from 'mongoose';
 import { pageSchema } from '../api';
@@ -9,16 +8,15 @@ import { Ticket, ticketView } from '../models/ticket';
  * Tickets still for sale (those no order holds), newest first, a page at a time:
  * `GET /api/tickets?limit=50&cursor=<id>`. The body stays an array (what the course client reads); when more
  * follow, the `Link` header names the next page (`rel="next"`) and `X-Next-Cursor` its cursor — the last id of
- * this page. On MongoDB the order is the `_id` index walked backwards. On FerretDB, which would read and sort
- * the whole collection for that, it is `$natural: -1` (newest inserted first; pushed down to SQLite by our
- * FerretDB build): the first page reads about a page of documents, a page at depth n about n documents.
+ * this page. The order is the `_id` index walked backwards from the cursor, so a page costs the same at any
+ * depth (about a page of documents read, plus the reserved tickets skipped on the way).
  */
 export function listTicketsRouter(): Router {
   return Router().get('/api/tickets', async (req, res) => {
     const { limit, cursor } = validate(pageSchema, { limit: req.query.limit, cursor: req.query.cursor });
     const filter = { orderId: null, ...(cursor ? { _id: { $lt: new Types.ObjectId(cursor) } } : {}) };
     const page = await Ticket.find(filter, { title: 1, price: 1, userId: 1, orderId: 1, version: 1 })
-      .sort(isFerretDb() ? { $natural: -1 } : { _id: -1 })
+      .sort({ _id: -1 })
       .limit(limit + 1)
       .lean();
     const tickets = page.slice(0, limit);

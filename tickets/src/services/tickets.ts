@@ -10,7 +10,6 @@ import {
   UnprocessableEventError,
 } from '@ticketing/common/events';
 import type { TraceContext } from '@ticketing/common/http';
-import { readForUpdate } from '@ticketing/common/mongo';
 import { pendingEvent } from '@ticketing/common/outbox';
 import { Types } from 'mongoose';
 import type { TicketView } from '../api';
@@ -46,7 +45,7 @@ export async function createTicket(input: TicketInput & { userId: string }, trac
  */
 export async function updateTicket(id: string, userId: string, input: TicketInput, trace?: TraceContext): Promise<TicketDocument> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const ticket = await readForUpdate(Ticket.findById(id));
+    const ticket = await Ticket.findById(id);
     if (!ticket) throw new NotFoundError('Ticket not found');
     if (ticket.userId !== userId) throw new NotAuthorizedError();
     if (ticket.orderId) throw new BadRequestError('Cannot edit a reserved ticket');
@@ -58,7 +57,6 @@ export async function updateTicket(id: string, userId: string, input: TicketInpu
         $set: { title: next.title, price: next.price, version: next.version, termsVersion: next.version },
         $push: { pendingEvents: pendingEvent(Subjects.TicketUpdated, next, trace) },
       },
-      ticket,
     );
     if (updated) return updated;
   }
@@ -111,7 +109,7 @@ export async function applyOrderEvent(order: OrderEventData, trace?: TraceContex
   if (order.version > 0 && isHolding(order.status)) return 'stale';
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     // A plain read (no mongoose document): this runs for every order event.
-    const ticket = await readForUpdate(Ticket.findById(order.ticket.id).lean());
+    const ticket = await Ticket.findById(order.ticket.id).lean();
     // Every order is placed on a ticket that exists here: this one never will.
     if (!ticket) throw new UnprocessableEventError(`order ${order.id} refers to unknown ticket ${order.ticket.id}`);
     const lastPlacement = ticket.lastPlacement ?? 0;
@@ -121,17 +119,13 @@ export async function applyOrderEvent(order: OrderEventData, trace?: TraceContex
     if (ticket.orderId === order.id) {
       // Its order:created again (a redelivery): the reservation stands.
       if (isHolding(order.status)) return 'stale';
-      const freed = await tickets.update(
-        current,
-        {
-          $set: { version },
-          $unset: { orderId: 1 },
-          $push: {
-            pendingEvents: pendingEvent(Subjects.TicketUpdated, { ...ticketEventData(ticket), orderId: undefined, version }, trace),
-          },
+      const freed = await tickets.update(current, {
+        $set: { version },
+        $unset: { orderId: 1 },
+        $push: {
+          pendingEvents: pendingEvent(Subjects.TicketUpdated, { ...ticketEventData(ticket), orderId: undefined, version }, trace),
         },
-        ticket,
-      );
+      });
       if (freed) return 'applied';
       continue;
     }
@@ -170,7 +164,7 @@ export async function applyOrderEvent(order: OrderEventData, trace?: TraceContex
             },
           },
         };
-    const written = await tickets.update(current, change, ticket);
+    const written = await tickets.update(current, change);
     if (written) return 'applied';
   }
   throw new Error(`ticket ${order.ticket.id} kept changing while applying order ${order.id} v${order.version}`);

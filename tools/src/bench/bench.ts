@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: starts the stack as `npm start` does (nats-server with JetStream, FerretDB), runs the
+ * `npm run bench`: starts the stack as `npm start` does (nats-server with JetStream, a database server), runs the
  * current tree and a baseline commit side by side on it (own namespaces), measures them in alternating
  * rounds, prints one markdown report and writes it, with the same figures as JSON, to `.bench/`.
  * Everything it starts it stops, on success, on error and on Ctrl-C.
@@ -64,13 +64,17 @@ function machine(): Machine {
   };
 }
 
-/** The servers by the binaries that ran (a patched build carries its variant in the name). */
+/** The database server's processes we own, as process trees (its sessions may be child processes); none for an external one. */
+function databaseProcesses(stack: Stack): number[] | undefined {
+  const pids = [stack.mongo.process?.pid, stack.mongo.postgres?.pid].filter((pid): pid is number => pid !== undefined);
+  return pids.length > 0 ? pids : undefined;
+}
+
+/** The servers that ran, by binary and version. */
 function describeStack(stack: Stack): string {
   const binary = (command: string | undefined) => (command ? path.basename(command) : undefined);
   const nats = binary(stack.nats?.process.options.command) ?? 'nats-server';
-  const mongo =
-    stack.mongo.kind === 'ferretdb' ? `${binary(stack.mongo.process?.options.command) ?? 'ferretdb'} (SQLite)` : stack.mongo.kind;
-  return `${nats} (JetStream), ${mongo}; one of each, shared by both systems`;
+  return `${nats} (JetStream), ${stack.mongo.description}; one of each, shared by both systems`;
 }
 
 function describeFlood(run: SigninFloodRun): string {
@@ -161,14 +165,14 @@ async function main(options: BenchOptions, teardown: Teardown): Promise<BenchRep
     ctx,
     load,
     options,
-    sharedProcesses: { gateway: process.pid, ferretdb: stack.mongo.process?.pid, nats: stack.nats?.process.pid },
+    sharedProcesses: { gateway: process.pid, database: databaseProcesses(stack), nats: stack.nats?.process.pid },
     rates: new Map(),
     tooSlow: new Map(),
   };
   const floodBench: FloodBench = { load, options, running: new Set(), started: [] };
   // Runs before the systems' own teardown (last in, first out).
   teardown.add('sign-in flood auth', () => Promise.allSettled([...floodBench.running].map((p) => p.stop('SIGKILL'))));
-  if (!httpBench.sharedProcesses.ferretdb) warnings.push(`the database is ${stack.mongo.kind}, not a process of ours: no figures for it`);
+  if (!httpBench.sharedProcesses.database) warnings.push(`the database is ${stack.mongo.kind}, not a process of ours: no figures for it`);
 
   const raw: RawResults = {
     httpRuns: [],
@@ -202,8 +206,8 @@ async function main(options: BenchOptions, teardown: Teardown): Promise<BenchRep
   const eventSize = options.sizes[0];
   /** Lets the shared servers finish what was sent before (see `waitUntilQuiet`); says so when they did not. */
   const untilSharedQuiet = async (after: string, capMs: number) => {
-    const { ferretdb, nats } = httpBench.sharedProcesses;
-    const { waitedMs, isQuiet } = await waitUntilQuiet({ ferretdb, nats }, { capMs: options.quick ? 1_000 : capMs });
+    const { database, nats } = httpBench.sharedProcesses;
+    const { waitedMs, isQuiet } = await waitUntilQuiet({ database, nats }, { capMs: options.quick ? 1_000 : capMs });
     log(`${after}: shared servers ${isQuiet ? 'quiet' : 'still busy'} after ${(waitedMs / 1000).toFixed(1)} s`);
   };
   for (const size of options.sizes) {
@@ -314,7 +318,7 @@ async function main(options: BenchOptions, teardown: Teardown): Promise<BenchRep
 
   const processes = [
     { name: 'nats-server', pid: stack.nats?.process.pid },
-    { name: 'ferretdb', pid: stack.mongo.process?.pid },
+    { name: 'database', pid: stack.mongo.process?.pid },
     { name: 'load generator', pid: load.pid },
     ...targets.flatMap((t) =>
       Object.entries(t.system.services).map(([name, service]) => ({ name: `${t.name} ${name}`, pid: service.pid })),

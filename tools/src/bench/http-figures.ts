@@ -4,7 +4,7 @@ import type { ServiceName } from '../system';
 import type { LoadGenerator } from './load';
 import type { LoadResult, LoadSpec } from './load-protocol';
 import type { BenchOptions } from './options';
-import { type ProcUsage, sampleAll, usageBetween } from './proc';
+import { type ProcSet, type ProcUsage, sampleAll, usageBetween } from './proc';
 import { nowMs } from './stats';
 import {
   type BenchContext,
@@ -84,8 +84,8 @@ export interface HttpBench {
   ctx: BenchContext;
   load: LoadGenerator;
   options: BenchOptions;
-  /** Processes shared by both systems: the gateway (this process), FerretDB, nats-server. */
-  sharedProcesses: Record<string, number | undefined>;
+  /** Processes shared by both systems: the gateway (this process), the database server, nats-server. */
+  sharedProcesses: ProcSet;
   /** Last measured req/s per target and row (sizes the pool of tickets for POST /api/orders). */
   rates: Map<string, number>;
   /**
@@ -112,9 +112,9 @@ interface Prepared {
 }
 
 /**
- * Removes tickets a row created. A query on anything but `_id` scans the collection on FerretDB (about 6 s
- * at 100k tickets), so a large data set is cleaned by `_id` (indexed lookups); a run's last requests,
- * whose answers autocannon drops, leave at most `connections` tickets behind there.
+ * Removes tickets a row created. A query by title reads the whole collection (no index serves it), so a
+ * large data set is cleaned by `_id` (indexed lookups); a run's last requests, whose answers autocannon
+ * drops, leave at most `connections` tickets behind there.
  */
 function remover(target: Target, title: string, orders = false): { ids: string[]; remove: () => Promise<void> } {
   const ids: string[] = [];

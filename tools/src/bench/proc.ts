@@ -1,5 +1,5 @@
 /** CPU time and resident memory of processes, read from /proc (Linux). */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** Clock ticks per second of /proc/<pid>/stat times (USER_HZ; 100 on every mainstream Linux). */
 const TICKS_PER_SECOND = 100;
@@ -28,10 +28,43 @@ export function sampleProcess(pid: number): ProcSample | undefined {
   }
 }
 
-export type ProcSet = Record<string, number | undefined>;
+/**
+ * The processes to sample, by name: a pid, or a list of process trees (each pid with all its descendants,
+ * summed: a database server whose sessions are child processes).
+ */
+export type ProcSet = Record<string, number | readonly number[] | undefined>;
 
 export function sampleAll(pids: ProcSet): Record<string, ProcSample | undefined> {
-  return Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, pid === undefined ? undefined : sampleProcess(pid)]));
+  return Object.fromEntries(
+    Object.entries(pids).map(([name, pid]) => [
+      name,
+      pid === undefined ? undefined : typeof pid === 'number' ? sampleProcess(pid) : sampleTrees(pid),
+    ]),
+  );
+}
+
+/** The sum over `roots` and every descendant of theirs; undefined if no root is there. */
+function sampleTrees(roots: readonly number[]): ProcSample | undefined {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(parent, [...(children.get(parent) ?? []), pid]);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  let total: ProcSample | undefined;
+  const pending = [...roots];
+  for (let pid = pending.pop(); pid !== undefined; pid = pending.pop()) {
+    const sample = sampleProcess(pid);
+    if (sample) total = { cpuSeconds: (total?.cpuSeconds ?? 0) + sample.cpuSeconds, rssBytes: (total?.rssBytes ?? 0) + sample.rssBytes };
+    pending.push(...(children.get(pid) ?? []));
+  }
+  return total;
 }
 
 export interface ProcUsage {

@@ -189,7 +189,7 @@ export interface BenchReport {
   raw: RawResults;
 }
 
-export const PROCESSES = ['auth', 'tickets', 'orders', 'gateway', 'ferretdb', 'nats'] as const;
+export const PROCESSES = ['auth', 'tickets', 'orders', 'gateway', 'database', 'nats'] as const;
 
 function httpCell(runs: HttpRun[]): HttpCell | undefined {
   if (runs.length === 0) return undefined;
@@ -638,7 +638,7 @@ function renderResources(report: BenchReport, out: string[]): void {
     ),
   );
   out.push('');
-  out.push('## Resources: peak RSS after a run, MB (gateway = the bench process; FerretDB and nats-server serve both systems)');
+  out.push('## Resources: peak RSS after a run, MB (gateway = the bench process; the database server and nats-server serve both systems)');
   out.push('');
   const rssSizes = [...new Set(report.resources.rss.map((r) => r.size))];
   out.push(

@@ -305,9 +305,9 @@ export async function purgeEvents(ctx: BenchContext, target: Target): Promise<vo
 // --- requests ---------------------------------------------------------------------------------------
 
 /**
- * One request that waits behind everything the service has queued: the services talk to FerretDB over a
- * single connection, so its answer means the backlog ahead of it is done. Resolves its latency in ms, or
- * undefined if it did not answer within `timeoutMs`.
+ * One request sent after a row's load: while the service still works off what the run queued (its event
+ * loop and its database connections busy), it answers late, so an answer within `timeoutMs` means the
+ * service is usable again. Resolves its latency in ms, or undefined if it did not answer in time.
  */
 export async function drainProbe(target: Target, service: ServiceName, timeoutMs: number): Promise<number | undefined> {
   const base = target.system.urls[service];

@@ -18,5 +18,6 @@ export default async function globalSetup(): Promise<void> {
     (globalThis as { __STRIPE_RECORDER__?: StripeRecorder }).__STRIPE_RECORDER__ = recorder;
   }
   stderrLog(`started ${stack.describe()}`);
+  stderrLog(`database engine: ${stack.mongo.description}`);
   (globalThis as { __STACK__?: typeof stack }).__STACK__ = stack;
 }

@@ -9,6 +9,11 @@ export interface ManagedProcessOptions {
   args: string[];
   env?: NodeJS.ProcessEnv;
   cwd?: string;
+  /** Run as this user and group (a server that refuses root, started by root). */
+  uid?: number;
+  gid?: number;
+  /** What `stop()` sends first (default SIGTERM). */
+  stopSignal?: NodeJS.Signals;
   /** stdout and stderr go here. */
   logFile: string;
   /** Also print each output line to our stdout behind this prefix (for `npm start`). */
@@ -45,12 +50,12 @@ export class ManagedProcess {
     // before its exit was reported restarts it).
     if (this.stopping) await this.stopping;
     if (this.isRunning) return;
-    const { command, args, env, cwd, logFile, name } = this.options;
+    const { command, args, env, cwd, logFile, name, uid, gid } = this.options;
     const { echoPrefix } = this.options;
     let child: ChildProcess;
     if (echoPrefix) {
       const log = createWriteStream(logFile, { flags: 'a' });
-      child = spawn(command, args, { env: env ?? process.env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+      child = spawn(command, args, { env: env ?? process.env, cwd, uid, gid, stdio: ['ignore', 'pipe', 'pipe'] });
       for (const stream of [child.stdout, child.stderr]) {
         stream?.pipe(log);
         if (stream) createInterface({ input: stream }).on('line', (line) => process.stdout.write(`${echoPrefix} ${line}\n`));
@@ -58,7 +63,7 @@ export class ManagedProcess {
     } else {
       // Straight into the file: a line is there as soon as the process wrote it (tests read these logs).
       const fd = openSync(logFile, 'a');
-      child = spawn(command, args, { env: env ?? process.env, cwd, stdio: ['ignore', fd, fd] });
+      child = spawn(command, args, { env: env ?? process.env, cwd, uid, gid, stdio: ['ignore', fd, fd] });
       closeSync(fd);
     }
     this.child = child;
@@ -79,8 +84,8 @@ export class ManagedProcess {
     }
   }
 
-  /** Sends `signal` (default SIGTERM) and waits; escalates to SIGKILL after `graceMs`. */
-  async stop(signal: NodeJS.Signals = 'SIGTERM', graceMs = 5_000): Promise<number | null> {
+  /** Sends `signal` (default: the `stopSignal` option, else SIGTERM) and waits; escalates to SIGKILL after `graceMs`. */
+  async stop(signal: NodeJS.Signals = this.options.stopSignal ?? 'SIGTERM', graceMs = 5_000): Promise<number | null> {
     const child = this.child;
     if (!child || !this.isRunning) return child?.exitCode ?? null;
     child.kill(signal);

@@ -2,10 +2,13 @@ import { lookup } from 'node:dns/promises';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ensureServer, FERRETDB } from './install';
+import { MongoClient } from 'mongodb';
+import { ensurePostgresWithDocumentDb } from './documentdb';
+import { ensureServer, FERRETDB, versionOf } from './install';
 import type { StackLog } from './log';
 import { ManagedProcess } from './managed-process';
 import { canConnect, freePort } from './ports';
+import { startPostgres } from './postgres';
 
 export type MongoKind = 'external' | 'mongodb-memory-server' | 'ferretdb';
 
@@ -13,8 +16,12 @@ export interface MongoServer {
   kind: MongoKind;
   /** Server URL without a database name, e.g. `mongodb://127.0.0.1:27017/`. */
   url: string;
+  /** What runs, for logs and reports, e.g. `FerretDB 2.5.0 on PostgreSQL 15.14 + DocumentDB 0.106.0`. */
+  description: string;
   /** Present when we own the process (FerretDB). */
   process?: ManagedProcess;
+  /** FerretDB's PostgreSQL server (its postmaster; the sessions are its child processes). */
+  postgres?: ManagedProcess;
   /** Stops and starts the server on the same port with the same data (fault tests); absent for external servers. */
   restart?: () => Promise<void>;
   stop(): Promise<void>;
@@ -25,12 +32,13 @@ export interface MongoServer {
  * 1. `MONGO_URL` — use it as it is;
  * 2. `STACK_MONGO=memory-server|ferretdb` — what you asked for;
  * 3. mongodb-memory-server when a `mongod` is at hand or its download host resolves;
- * 4. otherwise FerretDB (SQLite handler, data in `dir`), built with Go on first use.
+ * 4. otherwise FerretDB 2 on PostgreSQL with DocumentDB (data in `dir`), installed on first use (see
+ *    documentdb.ts and install.ts).
  * Step 3's check is a DNS look-up, so a machine without internet falls through at once.
  */
 export async function startMongo(dir: string, log: StackLog): Promise<MongoServer> {
   const external = process.env.MONGO_URL;
-  if (external) return { kind: 'external', url: external, stop: async () => {} };
+  if (external) return externalServer(external);
 
   const wanted = process.env.STACK_MONGO;
   if (wanted && wanted !== 'memory-server' && wanted !== 'ferretdb') {
@@ -61,8 +69,23 @@ async function memoryServerCanRun(): Promise<boolean> {
  */
 export async function startOwnMongo(dir: string, log: StackLog): Promise<MongoServer> {
   const kind = process.env.STACK_MONGO_KIND;
-  if (kind === 'external') return { kind: 'external', url: String(process.env.MONGO_URL), stop: async () => {} };
+  if (kind === 'external') return externalServer(String(process.env.MONGO_URL));
   return kind === 'mongodb-memory-server' ? startMemoryServer() : startFerretDb(dir, log);
+}
+
+async function externalServer(url: string): Promise<MongoServer> {
+  return { kind: 'external', url, description: `${await serverVersion(url)} at MONGO_URL`, stop: async () => {} };
+}
+
+/** What the server says it is (`buildInfo`), e.g. `MongoDB 7.0.14`. */
+async function serverVersion(url: string): Promise<string> {
+  const client = await MongoClient.connect(url, { serverSelectionTimeoutMS: 10_000 });
+  try {
+    const info = await client.db('admin').command({ buildInfo: 1 });
+    return `MongoDB ${info.version}`;
+  } finally {
+    await client.close();
+  }
 }
 
 async function startMemoryServer(): Promise<MongoServer> {
@@ -71,6 +94,7 @@ async function startMemoryServer(): Promise<MongoServer> {
   return {
     kind: 'mongodb-memory-server',
     url: server.getUri(),
+    description: `${await serverVersion(server.getUri())} (mongodb-memory-server)`,
     restart: async () => {
       await server.stop({ doCleanup: false });
       await server.start(true);
@@ -81,43 +105,58 @@ async function startMemoryServer(): Promise<MongoServer> {
   };
 }
 
+/**
+ * FerretDB 2 on a private PostgreSQL cluster with DocumentDB, both with their data in `dir`. A restart stops
+ * and starts both (as a database server restart does), keeping the data and the ports.
+ */
 async function startFerretDb(dir: string, log: StackLog): Promise<MongoServer> {
-  const binary = await ensureServer(FERRETDB, log);
-  const [port, debugPort] = [await freePort(), await freePort()];
-  const dataDir = path.join(dir, 'ferretdb');
-  const server = new ManagedProcess({
-    name: 'ferretdb',
-    command: binary,
-    args: [
-      '--handler=sqlite',
-      `--sqlite-url=file:${dataDir}/?_pragma=synchronous(normal)`,
-      `--listen-addr=127.0.0.1:${port}`,
-      `--debug-addr=127.0.0.1:${debugPort}`,
-      `--state-dir=${dataDir}`,
-      '--telemetry=disable',
-      '--log-level=warn',
-    ],
-    // Go's collector at its default (GOGC=100) runs often on FerretDB's small heap: 400 lets the heap grow
-    // four times its live size between collections, which took a quarter off FerretDB's CPU per query by
-    // `_id` (0.185 → 0.138 ms, 10 concurrent clients) for about 15 MB more peak memory (50 → 64 MB).
-    env: { ...process.env, GOGC: process.env.GOGC ?? '400' },
-    logFile: path.join(dir, 'ferretdb.log'),
-    isReady: () => canConnect(port),
-  });
-  mkdirSync(dataDir, { recursive: true });
-  await server.start();
-  return {
-    kind: 'ferretdb',
-    url: `mongodb://127.0.0.1:${port}/`,
-    process: server,
-    restart: async () => {
-      await server.stop();
-      await server.start();
-    },
-    stop: async () => {
-      await server.stop();
-    },
-  };
+  // Both installs (first use only) at once: the Go build and the C builds wait on different things.
+  const [binary] = await Promise.all([ensureServer(FERRETDB, log), ensurePostgresWithDocumentDb(log)]);
+  const postgres = await startPostgres(dir, log);
+  const stateDir = path.join(dir, 'ferretdb');
+  mkdirSync(stateDir, { recursive: true });
+  let server: ManagedProcess;
+  try {
+    const [port, debugPort] = [await freePort(), await freePort()];
+    server = new ManagedProcess({
+      name: 'ferretdb',
+      command: binary,
+      args: [
+        `--postgresql-url=${postgres.url}`,
+        `--listen-addr=127.0.0.1:${port}`,
+        `--debug-addr=127.0.0.1:${debugPort}`,
+        `--state-dir=${stateDir}`,
+        // Nothing but this machine reaches it (loopback), as the stack's MongoDB alternatives.
+        '--no-auth',
+        '--telemetry=disable',
+        '--log-level=warn',
+      ],
+      logFile: path.join(dir, 'ferretdb.log'),
+      isReady: () => canConnect(port),
+    });
+    await server.start();
+    const version = versionOf(binary).match(/v?(\d+\.\d+\.\d+)/)?.[1] ?? FERRETDB.version;
+    return {
+      kind: 'ferretdb',
+      url: `mongodb://127.0.0.1:${port}/`,
+      description: `FerretDB ${version} on ${postgres.description}`,
+      process: server,
+      postgres: postgres.process,
+      restart: async () => {
+        await server.stop();
+        await postgres.process.stop();
+        await postgres.process.start();
+        await server.start();
+      },
+      stop: async () => {
+        await server.stop();
+        await postgres.process.stop();
+      },
+    };
+  } catch (err) {
+    await postgres.process.stop();
+    throw err;
+  }
 }
 
 /** The server URL with `name` as its database, keeping any query options. */

@@ -111,7 +111,7 @@ export async function startStack(log: StackLog, options: StackOptions = {}): Pro
         !cluster && started.nats && `NATS JetStream at ${started.nats.url} (monitor ${started.nats.monitorUrl})`,
         started.stan && `NATS Streaming (cluster ${started.stan.clusterId}) at ${started.stan.url} (monitor ${started.stan.monitorUrl})`,
         natsPasswords && `NATS identities (user: password) in ${path.join(dir, 'nats-users.json')}`,
-        `MongoDB (${started.mongo.kind}) at ${started.mongo.url}`,
+        `${started.mongo.description} at ${started.mongo.url}`,
         started.stripe && `stripe-mock at ${started.stripe.url} (HTTPS ${started.stripe.httpsUrl})`,
       ]
         .filter(Boolean)

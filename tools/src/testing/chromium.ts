@@ -1,7 +1,7 @@
-import { ensureDebianPackage } from './debian-package';
+import { ensureDebianProgram } from '../stack/debian-packages';
 
 /** The system Chromium for the browser tests (playwright cannot download its own here); `CHROMIUM_PATH` overrides. */
-export function ensureChromium(log?: (line: string) => void): string {
+export async function ensureChromium(log?: (line: string) => void): Promise<string> {
   if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
-  return ensureDebianPackage('chromium', ['/usr/bin/chromium', '/usr/bin/chromium-browser'], log);
+  return ensureDebianProgram('chromium', ['/usr/bin/chromium', '/usr/bin/chromium-browser'], log);
 }
