@@ -8,6 +8,7 @@ import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rm
 import os from 'node:os';
 import path from 'node:path';
 import { repoRoot, toolsDir } from './stack/paths';
+import { vendorDir } from './stack/source-archive';
 
 interface JestReport {
   numTotalTests: number;
@@ -43,9 +44,10 @@ async function soakRun(index: number): Promise<boolean> {
   const clone = mkdtempSync(path.join(os.tmpdir(), `ticketing-soak-${index}-`));
   const log = path.join(logs, `run-${index}.log`);
   const report = path.join(logs, `run-${index}.json`);
-  // The pinned servers are shared: each clone would otherwise build the same binaries again.
+  // The pinned servers are shared: each clone would otherwise build the same binaries again. The clones sit
+  // elsewhere, so the local source archives are named by this checkout's folder.
   mkdirSync(toolsDir, { recursive: true });
-  const env = { ...process.env, TICKETING_TOOLS_DIR: toolsDir };
+  const env = { ...process.env, TICKETING_TOOLS_DIR: toolsDir, TICKETING_VENDOR_DIR: vendorDir() };
   const seconds = () => Math.round((Date.now() - started) / 1000);
   try {
     execFileSync('git', ['clone', '--quiet', '--no-local', repoRoot, clone], { stdio: 'ignore' });
