@@ -19,6 +19,7 @@ import { Ticket } from '../models/ticket';
 import type { ActiveOrders } from './active-orders';
 
 const MAX_ATTEMPTS = 5;
+const RESERVED = 'Ticket is already reserved';
 
 /**
  * Places an order for a ticket, against the ticket version the replica has. The order and its
@@ -26,9 +27,11 @@ const MAX_ATTEMPTS = 5;
  * active order for the same ticket, however many requests race. The order stays `created` until tickets
  * decides the reservation (`applyReservationDecision`).
  *
- * Reading the replica also counts the order in the ticket's line of orders (one atomic increment): as at
- * most one order per ticket is active at a time, an order with a higher number was placed after every
- * lower one had ended, which lets tickets decide a reservation once, whatever order events arrive in.
+ * The order also takes the next number in the ticket's line of orders (one atomic increment on the
+ * replica): as at most one order per ticket is active at a time, an order with a higher number was placed
+ * after every lower one had ended, which lets tickets decide a reservation once, whatever order events
+ * arrive in. A request refused for what it asks (an unknown, own or held ticket) is refused before that
+ * increment, so it changes nothing; only a lost race between two buyers leaves a number unused.
  */
 export async function createOrder(
   userId: string,
@@ -36,9 +39,13 @@ export async function createOrder(
   expirationSeconds: number,
   trace?: TraceContext,
 ): Promise<OrderDocument> {
+  const [seen, isHeld] = await Promise.all([Ticket.findById(ticketId, { userId: 1 }).lean(), Order.exists({ reservationKey: ticketId })]);
+  if (!seen) throw new NotFoundError('Ticket not found');
+  if (seen.userId === userId) throw new BadRequestError('You cannot order your own ticket', 'ticketId');
+  if (isHeld) throw new BadRequestError(RESERVED, 'ticketId');
   const ticket = await Ticket.findByIdAndUpdate(ticketId, { $inc: { placements: 1 } }, { new: true });
+  // Replicas are never deleted: it was there a moment ago.
   if (!ticket) throw new NotFoundError('Ticket not found');
-  if (ticket.userId === userId) throw new BadRequestError('You cannot order your own ticket', 'ticketId');
   const order = new Order({
     userId,
     status: OrderStatus.Created,
@@ -54,7 +61,7 @@ export async function createOrder(
   try {
     await orders.insert(order);
   } catch (err) {
-    if (isDuplicateKeyError(err)) throw new BadRequestError('Ticket is already reserved', 'ticketId');
+    if (isDuplicateKeyError(err)) throw new BadRequestError(RESERVED, 'ticketId');
     throw err;
   }
   return withTicket(order, ticket);
