@@ -14,7 +14,8 @@ import { logDir, toolsDir } from '../stack/paths';
  * it) rather than in /etc/containers, so nothing on the host changes. crun fails on a cgroups v1/hybrid host:
  * runc it is. runc sets each container's limits itself, and cannot raise one above the machine's hard limit
  * without CAP_SYS_RESOURCE (podman asks for 1048576 open files by default, more than many machines allow): every
- * container gets this machine's hard limits, at most podman's defaults.
+ * container gets this machine's hard limits, and at most 32768 processes (podman 4.3 lowers its own process limit
+ * to that when it starts, seen here, so runc cannot set more).
  */
 export function containersConf(limits: HardLimits = hardLimits()): string {
   return [
@@ -33,14 +34,14 @@ export interface HardLimits {
   processes: number;
 }
 
-/** This process's hard limits (`/proc/self/limits`), at most podman's defaults for a root container. */
+/** This process's hard limits (`/proc/self/limits`), within what podman can give a container. */
 function hardLimits(): HardLimits {
   const text = readFileSync('/proc/self/limits', 'utf8');
   const hard = (name: string, ceiling: number) => {
     const value = new RegExp(`^${name}\\s+\\S+\\s+(\\S+)`, 'm').exec(text)?.[1];
     return value === undefined || value === 'unlimited' ? ceiling : Math.min(Number(value), ceiling);
   };
-  return { openFiles: hard('Max open files', 1_048_576), processes: hard('Max processes', 4_194_304) };
+  return { openFiles: hard('Max open files', 1_048_576), processes: hard('Max processes', 32_768) };
 }
 
 export const containersConfFile = path.join(toolsDir, 'containers', 'containers.conf');
