@@ -2,7 +2,7 @@
 # context: the repository root, so @ticketing/common is compiled from the same commit (skaffold does this; by
 # hand: `docker build --build-arg SERVICE=auth -t ticketing/auth .`).
 
-FROM node:20.19.5-bookworm-slim AS build
+FROM node:24.22.3-bookworm-slim AS build
 # No default: a build that forgets the argument should stop, not quietly build one of the services.
 # An ARG only exists in the stage that declares it, so the production stage declares it again.
 ARG SERVICE
@@ -17,14 +17,13 @@ WORKDIR /app
 COPY package.json package-lock.json tsconfig.base.json ./
 COPY common/package.json common/
 COPY ${SERVICE}/package.json ${SERVICE}/
-# npm install, not npm ci: ci wants lockfile entries for every platform's optional binaries, which the lockfile lacks.
-RUN npm install --no-audit --no-fund --include-workspace-root --workspace common --workspace ${SERVICE}
+RUN npm ci --no-audit --no-fund --include-workspace-root --workspace common --workspace ${SERVICE}
 COPY common/ common/
 COPY ${SERVICE}/ ${SERVICE}/
 # Project references: this compiles common first, then the service.
 RUN npx tsc -b ${SERVICE}
 
-FROM node:20.19.5-bookworm-slim
+FROM node:24.22.3-bookworm-slim
 ARG SERVICE
 ENV NODE_ENV=production
 # Inside the container the service must be reachable from the pod network (outside it, the default is loopback).
@@ -33,7 +32,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 COPY common/package.json common/
 COPY ${SERVICE}/package.json ${SERVICE}/
-RUN npm install --omit=dev --no-audit --no-fund --workspace common --workspace ${SERVICE} \
+RUN npm ci --omit=dev --no-audit --no-fund --workspace common --workspace ${SERVICE} \
   && npm cache clean --force
 COPY --from=build /app/common/dist common/dist
 COPY --from=build /app/${SERVICE}/dist ${SERVICE}/dist

@@ -56,7 +56,7 @@ function withBuildArgs(stages: Instruction[][], buildArgs: Record<string, string
 
 const usesService = (instruction: Instruction) => /\$\{?SERVICE\b/.test(instruction.args);
 
-/** The workspaces an `npm install` instruction names with `--workspace`, in order. */
+/** The workspaces an `npm ci` instruction names with `--workspace`, in order. */
 const workspacesOf = (install: Instruction | undefined) => [...(install?.args ?? '').matchAll(/--workspace[= ](\S+)/g)].map((m) => m[1]);
 
 /**
@@ -129,11 +129,11 @@ describe('The service Dockerfile', () => {
   });
 
   it.each(names)(
-    'When the %s image is built, then its dependencies are installed from the manifests before the sources are copied',
+    'When the %s image is built, then its dependencies are installed with npm ci from the manifests and the lockfile before the sources are copied',
     (name) => {
       const [build] = imageOf(name);
       const at = (isIt: (i: Instruction) => boolean) => build.findIndex(isIt);
-      const install = build.find((i) => i.keyword === 'RUN' && /\bnpm (install|ci)\b/.test(i.args));
+      const install = build.find((i) => i.keyword === 'RUN' && /\bnpm ci\b/.test(i.args));
       // The root's devDependencies bring tsc; common and the one service are the workspaces it compiles.
       expect(install?.args).toMatch(/--include-workspace-root\b/);
       expect(workspacesOf(install)).toEqual(['common', name]);
@@ -162,7 +162,7 @@ describe('The service Dockerfile', () => {
       expect(JSON.parse(last('CMD') ?? 'null')).toEqual(start.split(' '));
       expect(start).toBe('node dist/index.js');
       expect(final.some((i) => i.keyword === 'ENV' && /\bNODE_ENV=production\b/.test(i.args))).toBe(true);
-      const installs = final.filter((i) => i.keyword === 'RUN' && /\bnpm (install|ci)\b/.test(i.args));
+      const installs = final.filter((i) => i.keyword === 'RUN' && /\bnpm ci\b/.test(i.args));
       expect(installs.length).toBeGreaterThan(0);
       for (const install of installs) {
         expect(install.args).toMatch(/--omit=dev\b/);
@@ -189,9 +189,9 @@ describe('The web client Dockerfile', () => {
 
   it('When the client image is built, then Vite builds it in a pinned Node stage, with the client workspace installed from the manifests first', () => {
     const [build] = stages;
-    expect(build?.[0]?.args).toBe('node:20.19.5-bookworm-slim AS build');
+    expect(build?.[0]?.args).toBe('node:24.22.3-bookworm-slim AS build');
     const at = (isIt: (i: Instruction) => boolean) => build?.findIndex(isIt) ?? -1;
-    const install = build?.find((i) => i.keyword === 'RUN' && /\bnpm install\b/.test(i.args));
+    const install = build?.find((i) => i.keyword === 'RUN' && /\bnpm ci\b/.test(i.args));
     expect(workspacesOf(install)).toEqual(['client']);
     const order = [
       at((i) => i.keyword === 'COPY' && i.args === 'client/package.json client/'),

@@ -92,10 +92,8 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
   const stripe = options.stripe ?? stripeFromEnv();
   // A tree from before payments (the bench's baseline) runs without it.
   const present = SERVICES.filter(({ name }) => existsSync(path.join(root, name, 'package.json')));
-  const { natsPasswords } = options;
-  // Services may not create streams: the admin identity (in `natsUrl`) provisions them first.
-  const natsServers = natsEndpoint(options.natsUrl).servers.join(',');
   try {
+    // Services may not create streams: the admin identity (in `natsUrl`) provisions them first.
     await provisionEventBus({
       transport: options.transport ?? 'jetstream',
       natsUrl: options.natsUrl,
@@ -114,17 +112,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
         args: [path.join(root, name, 'dist', 'index.js')],
         env: {
           ...process.env,
-          PORT: String(port),
-          MONGO_URL: databases[name],
-          NATS_URL: natsPasswords ? natsServers : options.natsUrl,
-          ...(natsPasswords ? serviceNatsEnv(name, natsPasswords) : {}),
-          JWT_KEY: jwtKey,
-          // Only auth can mint sessions; every service verifies them with the public key.
-          ...(name === 'auth' ? { JWT_PRIVATE_KEY: sessionKeys.privateKey } : { JWT_PUBLIC_KEYS: sessionKeys.publicKeys }),
-          EVENT_TRANSPORT: options.transport ?? 'jetstream',
-          ...(options.clusterId ? { NATS_CLUSTER_ID: options.clusterId } : {}),
-          ...(options.namespace ? { EVENT_NAMESPACE: options.namespace } : {}),
-          ...(name === 'payments' && stripe ? { STRIPE_API_BASE: stripe.apiBase, STRIPE_SECRET_KEY: stripe.secretKey } : {}),
+          ...serviceEnv(name, { ...options, port, databaseUrl: databases[name], jwtKey, sessionKeys, stripe }),
           ...options.env?.[name],
         },
         logFile: path.join(options.logDir, `${name}.log`),
@@ -148,6 +136,37 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
   const address = gateway.address();
   const port = typeof address === 'object' && address ? address.port : options.gatewayPort;
   return { gatewayUrl: `http://127.0.0.1:${port}`, services, databases, urls, sessionKeys, jwtKey, stop };
+}
+
+export interface ServiceEnvOptions
+  extends Pick<SystemOptions, 'transport' | 'clusterId' | 'natsUrl' | 'natsPasswords' | 'namespace' | 'stripe'> {
+  port: number;
+  /** The service's own database (see `databaseUrl`). */
+  databaseUrl: string;
+  jwtKey?: string;
+  sessionKeys: SessionKeys;
+}
+
+/**
+ * What one service reads from its environment (its config.ts) to run on these servers: port, database, its own
+ * NATS identity, the session keys (the private one for auth alone), the bus and, for payments, the Stripe API.
+ */
+export function serviceEnv(name: ServiceName, options: ServiceEnvOptions): Record<string, string> {
+  const { natsPasswords, stripe } = options;
+  return {
+    PORT: String(options.port),
+    MONGO_URL: options.databaseUrl,
+    // With identities, the URL carries none: the service connects as itself (NATS_USER, NATS_PASSWORD).
+    NATS_URL: natsPasswords ? natsEndpoint(options.natsUrl).servers.join(',') : options.natsUrl,
+    ...(natsPasswords ? serviceNatsEnv(name, natsPasswords) : {}),
+    ...(options.jwtKey ? { JWT_KEY: options.jwtKey } : {}),
+    // Only auth can mint sessions; every service verifies them with the public key.
+    ...(name === 'auth' ? { JWT_PRIVATE_KEY: options.sessionKeys.privateKey } : { JWT_PUBLIC_KEYS: options.sessionKeys.publicKeys }),
+    EVENT_TRANSPORT: options.transport ?? 'jetstream',
+    ...(options.clusterId ? { NATS_CLUSTER_ID: options.clusterId } : {}),
+    ...(options.namespace ? { EVENT_NAMESPACE: options.namespace } : {}),
+    ...(name === 'payments' && stripe ? { STRIPE_API_BASE: stripe.apiBase, STRIPE_SECRET_KEY: stripe.secretKey } : {}),
+  };
 }
 
 function stripeFromEnv(): SystemOptions['stripe'] {
