@@ -3,20 +3,10 @@
  * requires, as a private PostgreSQL tree in `.tools` (nothing of ours is written into the system's PostgreSQL).
  */
 import { execFileSync } from 'node:child_process';
-import {
-  appendFileSync,
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { removeAbandonedBuilds } from './abandoned-builds';
 import { ensureDebianPackages } from './debian-packages';
 import { isExecutable } from './install';
 import type { StackLog } from './log';
@@ -77,7 +67,7 @@ const prefix = path.join(toolsDir, `postgresql-${POSTGRES_MAJOR}-documentdb-${DO
 
 /**
  * PostgreSQL with DocumentDB: `DOCUMENTDB_PG_BINDIR`, else the private tree in `.tools`, built on first use
- * (about two minutes, logged in `.tools/logs/install-documentdb.log`): Debian's packages with apt-get, then
+ * (a few minutes, logged in `.tools/logs/install-documentdb.log`): Debian's packages with apt-get, then
  * pgvector and DocumentDB from their pinned release sources (see `sourceArchive`).
  *
  * PostgreSQL 15 finds extensions only in its own folders, computed from where its binary is. So the tree is
@@ -91,7 +81,11 @@ export async function ensurePostgresWithDocumentDb(log: StackLog): Promise<Postg
     return { binDir: fromEnv, description: `PostgreSQL from ${fromEnv}` };
   }
   const installed = readInstalled();
-  if (installed) return installed;
+  if (installed) {
+    // The tree links to Debian's libraries (PostGIS's, ICU): put back a package removed since (a no-op otherwise).
+    await ensureDebianPackages(DEBIAN_PACKAGES, `FerretDB 2 (PostgreSQL ${POSTGRES_MAJOR} + DocumentDB)`, log);
+    return installed;
+  }
 
   if (process.platform !== 'linux' || !existsSync('/etc/debian_version')) {
     throw new Error(
@@ -109,7 +103,7 @@ export async function ensurePostgresWithDocumentDb(log: StackLog): Promise<Postg
   // Assembled beside its final place and renamed when complete: a build that fails or another process
   // building at the same time never leaves a half tree where the stack looks for it.
   const partial = `${prefix}.partial-${process.pid}`;
-  removeAbandonedBuilds();
+  removeAbandonedBuilds(prefix);
   const work = mkdtempSync(path.join(os.tmpdir(), 'build-documentdb-'));
   try {
     const system = systemPostgres();
@@ -129,9 +123,10 @@ export async function ensurePostgresWithDocumentDb(log: StackLog): Promise<Postg
     await make(pgvector, ['install', `DESTDIR=${stage}`]);
 
     const documentDb = extract(documentDbArchive, work);
-    // Debian's libraries differ from what DocumentDB's scripts build, in three ways (no source is edited):
-    // the Intel decimal library has no pkg-config file; libbson 1.23 lacks BSON_SUBTYPE_SENSITIVE (its value
-    // in later libbson is 8); and its headers want _GNU_SOURCE and libxml2's include folder.
+    // Debian's libraries differ from those DocumentDB's scripts build, in two ways (no source is edited): the
+    // Intel decimal library has no pkg-config file, so one is written; libbson 1.23 lacks
+    // BSON_SUBTYPE_SENSITIVE (8 in later libbson), so it is defined, and a `case` of it, outside 1.23's
+    // enumeration, stays a warning instead of an error. (pg_cron's is the third: see postgres.ts.)
     const pkgConfigDir = path.join(work, 'pkgconfig');
     mkdirSync(pkgConfigDir);
     writeFileSync(
@@ -139,7 +134,7 @@ export async function ensurePostgresWithDocumentDb(log: StackLog): Promise<Postg
       'Name: intelmathlib\nDescription: Intel decimal floating-point math library (Debian libintelrdfpmath-dev)\nVersion: 2.0\nLibs: -lbidgcc000\nCflags:\n',
     );
     const buildEnv = { PKG_CONFIG_PATH: pkgConfigDir };
-    // On the command line, as it replaces Debian's CPPFLAGS (Makefile.global): theirs, plus the define.
+    // On make's command line, where it replaces the CPPFLAGS of Debian's Makefile.global: theirs are repeated.
     const cppFlags =
       'CPPFLAGS=-DBSON_SUBTYPE_SENSITIVE=8 -Wno-error=switch -Wdate-time -D_FORTIFY_SOURCE=2 -D_GNU_SOURCE -I/usr/include/libxml2';
     step('DocumentDB');
@@ -220,25 +215,6 @@ function copySystemTree(system: SystemPostgres, target: string): void {
   rmSync(target, { recursive: true, force: true });
   for (const dir of [system.binDir, system.pkgLibDir, system.shareDir]) {
     cpSync(dir, path.join(target, relative(dir, system)), { recursive: true, verbatimSymlinks: true });
-  }
-}
-
-/** Trees left half-built by an install that was killed (its process is gone). */
-function removeAbandonedBuilds(): void {
-  const folder = path.dirname(prefix);
-  const partial = `${path.basename(prefix)}.partial-`;
-  for (const name of existsSync(folder) ? readdirSync(folder) : []) {
-    const pid = Number(name.startsWith(partial) ? name.slice(partial.length) : Number.NaN);
-    if (Number.isInteger(pid) && !isAlive(pid)) rmSync(path.join(folder, name), { recursive: true, force: true });
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
