@@ -30,7 +30,10 @@ export async function connectMongo(url: string, logger?: Logger): Promise<MongoC
     if (isClosed || isChecking) return;
     isChecking = true;
     try {
-      await mongoose.connection.db?.admin().ping();
+      // No db at all (a reconnect of ours that failed) is a failed ping too, not a healthy client.
+      const db = mongoose.connection.db;
+      if (!db) throw new Error('not connected');
+      await db.admin().ping();
       failedPings = 0;
     } catch {
       failedPings++;
