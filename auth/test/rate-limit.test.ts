@@ -1,5 +1,5 @@
 import { createLogger } from '@ticketing/common/http';
-import { useTestDatabase } from '@ticketing/tools/testing/mongo';
+import { useTestDatabase } from '@ticketing/testkit/mongo';
 import request from 'supertest';
 import { buildApp } from '../src/app';
 import { User } from '../src/models/user';

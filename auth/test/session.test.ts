@@ -1,7 +1,7 @@
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { sessionKeyId } from '@ticketing/common/http';
-import { useTestDatabase } from '@ticketing/tools/testing/mongo';
-import { newSessionKeys, sessionToken, testSessionKeys } from '@ticketing/tools/testing/session';
+import { useTestDatabase } from '@ticketing/testkit/mongo';
+import { newSessionKeys, sessionToken, testSessionKeys } from '@ticketing/testkit/session';
 import jwt from 'jsonwebtoken';
 import request from 'supertest';
 import { app, revocations, settings, signup } from './helpers';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createLogger } from '@ticketing/common/http';
-import { useTestDatabase } from '@ticketing/tools/testing/mongo';
+import { useTestDatabase } from '@ticketing/testkit/mongo';
 import request, { type Response } from 'supertest';
 import { type AppSettings, buildApp } from '../src/app';
 import { User } from '../src/models/user';

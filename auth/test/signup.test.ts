@@ -1,4 +1,4 @@
-import { useTestDatabase } from '@ticketing/tools/testing/mongo';
+import { useTestDatabase } from '@ticketing/testkit/mongo';
 import request from 'supertest';
 import { User } from '../src/models/user';
 import { app } from './helpers';

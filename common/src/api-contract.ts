@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /**
  * A service's HTTP API described by the zod schemas its routes validate with: each service exports its routes
- * (`apiRoutes` in `src/api.ts`), and the OpenAPI document is generated from them (tools/src/openapi.ts), so
+ * (`apiRoutes` in `src/api.ts`), and the OpenAPI document is generated from them (tools/launcher/src/openapi.ts), so
  * the document cannot drift from what the routes accept and answer.
  */
 export type HttpMethod = 'get' | 'post' | 'put' | 'delete';

@@ -1,8 +1,8 @@
 import { updateIfMatches } from '@ticketing/common/mongo';
 import { AggregateStore, OutboxRelay, outboxPlugin, type PendingEvent } from '@ticketing/common/outbox';
-import { useTestDatabase } from '@ticketing/tools/testing/mongo';
-import { closeIsolated, connectIsolated } from '@ticketing/tools/testing/nats';
-import { waitFor } from '@ticketing/tools/testing/wait-for';
+import { waitFor } from '@ticketing/stack/wait-for';
+import { useTestDatabase } from '@ticketing/testkit/mongo';
+import { closeIsolated, connectIsolated } from '@ticketing/testkit/nats';
 import { model, Schema, Types } from 'mongoose';
 import { ticketEvent as event } from './fixtures/ticket-events';
 

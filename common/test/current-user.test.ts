@@ -1,5 +1,5 @@
 import { currentUser } from '@ticketing/common/http';
-import { newUser, sessionToken, testSessionKeys } from '@ticketing/tools/testing/session';
+import { newUser, sessionToken, testSessionKeys } from '@ticketing/testkit/session';
 import express from 'express';
 import jwt from 'jsonwebtoken';
 import request from 'supertest';

@@ -1,5 +1,5 @@
 import { findById } from '@ticketing/common/mongo';
-import { useTestDatabase } from '@ticketing/tools/testing/mongo';
+import { useTestDatabase } from '@ticketing/testkit/mongo';
 import mongoose, { model, Schema, Types } from 'mongoose';
 
 interface Item {

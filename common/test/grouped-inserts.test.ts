@@ -1,6 +1,6 @@
 import { isDuplicateKeyError } from '@ticketing/common/errors';
 import { GroupedInserts, type InsertTarget } from '@ticketing/common/mongo';
-import { useTestDatabase } from '@ticketing/tools/testing/mongo';
+import { useTestDatabase } from '@ticketing/testkit/mongo';
 import { model, Schema, Types } from 'mongoose';
 
 interface Seat {

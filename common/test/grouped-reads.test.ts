@@ -1,5 +1,5 @@
 import { GroupedReads } from '@ticketing/common/mongo';
-import { useTestDatabase } from '@ticketing/tools/testing/mongo';
+import { useTestDatabase } from '@ticketing/testkit/mongo';
 import { type Model, model, Schema, Types } from 'mongoose';
 
 interface Show {

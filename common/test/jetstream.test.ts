@@ -10,8 +10,8 @@ import {
   versionVerdict,
 } from '@ticketing/common/events';
 import { JetStreamTransport } from '@ticketing/common/jetstream';
-import { closeIsolated, connectIsolated, isolatedJetStreamNames, natsUrl } from '@ticketing/tools/testing/nats';
-import { waitFor } from '@ticketing/tools/testing/wait-for';
+import { waitFor } from '@ticketing/stack/wait-for';
+import { closeIsolated, connectIsolated, isolatedJetStreamNames, natsUrl } from '@ticketing/testkit/nats';
 
 /** What only JetStream offers; the behaviour shared with NATS Streaming is in transport-conformance. */
 

@@ -1,8 +1,8 @@
 import { BadRequestError } from '@ticketing/common/errors';
 import { type EventData, type EventTransport, Listener, type MessageContext, Publisher, Subjects } from '@ticketing/common/events';
 import { buildServiceApp, createLogger, ServiceMetrics } from '@ticketing/common/http';
-import { closeIsolated, connectIsolated } from '@ticketing/tools/testing/nats';
-import { waitFor } from '@ticketing/tools/testing/wait-for';
+import { waitFor } from '@ticketing/stack/wait-for';
+import { closeIsolated, connectIsolated } from '@ticketing/testkit/nats';
 import { Router } from 'express';
 import request from 'supertest';
 import { instrumentTransport } from '../src/metrics';

@@ -1,10 +1,10 @@
 import { type DeliveredMessage, type EventTransport, Subjects, type TicketEventData } from '@ticketing/common/events';
 import type { JetStreamTransport } from '@ticketing/common/jetstream';
 import { OutboxRelay, pendingEvent } from '@ticketing/common/outbox';
-import { type IsolatedBus, isolatedBus, type TransportKind } from '@ticketing/tools/testing/bus';
-import { useTestDatabase } from '@ticketing/tools/testing/mongo';
-import { closeIsolated, connectIsolated } from '@ticketing/tools/testing/nats';
-import { waitFor } from '@ticketing/tools/testing/wait-for';
+import { waitFor } from '@ticketing/stack/wait-for';
+import { type IsolatedBus, isolatedBus, type TransportKind } from '@ticketing/testkit/bus';
+import { useTestDatabase } from '@ticketing/testkit/mongo';
+import { closeIsolated, connectIsolated } from '@ticketing/testkit/nats';
 import { model, Schema, Types } from 'mongoose';
 import { pendingEventsField } from '../src/events/outbox';
 

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import http, { type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { closeServer, Shutdown, ShutdownInProgressError, startHttpServer } from '@ticketing/common/http';
-import { waitFor } from '@ticketing/tools/testing/wait-for';
+import { waitFor } from '@ticketing/stack/wait-for';
 import pino from 'pino';
 
 /** The stop sequence of a service (`Shutdown`) and the HTTP part of it (`closeServer`), in process. */

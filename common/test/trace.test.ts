@@ -1,8 +1,8 @@
 import { type EventData, Listener, type MessageContext, Publisher, Subjects } from '@ticketing/common/events';
 import type { TraceContext } from '@ticketing/common/http';
 import type { JetStreamTransport } from '@ticketing/common/jetstream';
-import { closeIsolated, connectIsolated } from '@ticketing/tools/testing/nats';
-import { waitFor } from '@ticketing/tools/testing/wait-for';
+import { waitFor } from '@ticketing/stack/wait-for';
+import { closeIsolated, connectIsolated } from '@ticketing/testkit/nats';
 import { continueTrace } from '../src/trace';
 
 /** The trace of a request, carried by the events it causes (JetStream headers) into the listeners. */

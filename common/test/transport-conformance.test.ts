@@ -7,8 +7,8 @@ import {
   Subjects,
   versionVerdict,
 } from '@ticketing/common/events';
-import { type IsolatedBus, isolatedBus, type TransportKind } from '@ticketing/tools/testing/bus';
-import { waitFor } from '@ticketing/tools/testing/wait-for';
+import { waitFor } from '@ticketing/stack/wait-for';
+import { type IsolatedBus, isolatedBus, type TransportKind } from '@ticketing/testkit/bus';
 
 /**
  * One behaviour suite, run against both real servers: NATS JetStream and NATS Streaming. Services rely on

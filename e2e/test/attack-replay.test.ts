@@ -13,8 +13,8 @@ import {
 } from '@ticketing/common/events';
 import { JetStreamTransport } from '@ticketing/common/jetstream';
 import { StanTransport } from '@ticketing/common/stan';
-import { natsPasswordsFromEnv } from '@ticketing/tools/stack/nats-auth';
-import { waitFor } from '@ticketing/tools/testing/wait-for';
+import { natsPasswordsFromEnv } from '@ticketing/stack/nats-auth';
+import { waitFor } from '@ticketing/stack/wait-for';
 import { Types } from 'mongoose';
 import { Client, type Reply, signedUpClient, type TicketBody } from './client';
 import { startTestSystem, type TestSystem, ticketPair } from './system';

@@ -3,8 +3,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { jetStreamNames, Subjects } from '@ticketing/common/events';
 import { JetStreamTransport } from '@ticketing/common/jetstream';
-import { repoRoot } from '@ticketing/tools/stack/paths';
-import { waitFor } from '@ticketing/tools/testing/wait-for';
+import { repoRoot } from '@ticketing/stack/paths';
+import { waitFor } from '@ticketing/stack/wait-for';
 import { Types } from 'mongoose';
 import { type Client, signedUpClient, type TicketBody } from './client';
 import { startTestSystem, type TestSystem, ticketPair } from './system';
@@ -33,7 +33,7 @@ afterAll(async () => {
 /** Runs the real command (compiled, as `npm run dead-letters` does) against this system's bus. */
 async function deadLetters(...args: string[]) {
   const env = { ...process.env, EVENT_NAMESPACE: system.namespace };
-  const script = path.join(repoRoot, 'tools', 'dist', 'dead-letters.js');
+  const script = path.join(repoRoot, 'tools', 'launcher', 'dist', 'dead-letters.js');
   return run(process.execPath, [script, ...args], { env }).then(
     ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
     (err: { code: number; stdout: string; stderr: string }) => ({ code: err.code, stdout: err.stdout, stderr: err.stderr }),

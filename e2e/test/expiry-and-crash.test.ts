@@ -3,10 +3,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { jetStreamNames } from '@ticketing/common/events';
 import { JetStreamTransport } from '@ticketing/common/jetstream';
-import { stderrLog } from '@ticketing/tools/stack/log';
-import { type NatsServer, startNats } from '@ticketing/tools/stack/nats';
-import { adminUrl, natsPasswordsFromEnv } from '@ticketing/tools/stack/nats-auth';
-import { waitFor } from '@ticketing/tools/testing/wait-for';
+import { stderrLog } from '@ticketing/stack/log';
+import { type NatsServer, startNats } from '@ticketing/stack/nats';
+import { adminUrl, natsPasswordsFromEnv } from '@ticketing/stack/nats-auth';
+import { waitFor } from '@ticketing/stack/wait-for';
 import { type Client, type OrderBody, signedUpClient, type TicketBody } from './client';
 import { startTestSystem, type TestSystem, ticketPair } from './system';
 

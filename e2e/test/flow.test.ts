@@ -1,5 +1,5 @@
-import type { TransportKind } from '@ticketing/tools/testing/bus';
-import { waitFor } from '@ticketing/tools/testing/wait-for';
+import { waitFor } from '@ticketing/stack/wait-for';
+import type { TransportKind } from '@ticketing/testkit/bus';
 import { type Client, type OrderBody, signedUpClient, type TicketBody } from './client';
 import { startTestSystem, type TestSystem, ticketPair } from './system';
 

@@ -2,9 +2,9 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
-import { createGateway } from '@ticketing/tools/gateway';
-import { pathEscapes } from '@ticketing/tools/testing/path-escapes';
-import { waitFor } from '@ticketing/tools/testing/wait-for';
+import { createGateway } from '@ticketing/launcher/gateway';
+import { waitFor } from '@ticketing/stack/wait-for';
+import { pathEscapes } from '@ticketing/testkit/path-escapes';
 import { signedUpClient } from './client';
 import { startTestSystem, type TestSystem } from './system';
 

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { SERVICES } from '@ticketing/tools/system';
-import { CLIENT_ESCAPES, LEAKED, pathEscapes } from '@ticketing/tools/testing/path-escapes';
-import { waitFor } from '@ticketing/tools/testing/wait-for';
+import { SERVICES } from '@ticketing/launcher/system';
+import { waitFor } from '@ticketing/stack/wait-for';
+import { CLIENT_ESCAPES, LEAKED, pathEscapes } from '@ticketing/testkit/path-escapes';
 import mongoose, { type Connection } from 'mongoose';
 import {
   FORGED_TOKEN_KINDS,

@@ -2,7 +2,7 @@
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import http from 'node:http';
 import { sessionKeyId } from '@ticketing/common/http';
-import { newSessionKeys, type SessionKeys, sessionToken } from '@ticketing/tools/testing/session';
+import { newSessionKeys, type SessionKeys, sessionToken } from '@ticketing/testkit/session';
 import jwt from 'jsonwebtoken';
 import mongoose, { type Connection } from 'mongoose';
 

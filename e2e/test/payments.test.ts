@@ -1,5 +1,5 @@
-import { intentsCreatedFor, StripeRecorder } from '@ticketing/tools/testing/stripe';
-import { waitFor } from '@ticketing/tools/testing/wait-for';
+import { waitFor } from '@ticketing/stack/wait-for';
+import { intentsCreatedFor, StripeRecorder } from '@ticketing/testkit/stripe';
 import mongoose from 'mongoose';
 import { type Client, type OrderBody, signedUpClient, type TicketBody } from './client';
 import { violations } from './fault/invariants';

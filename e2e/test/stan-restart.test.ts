@@ -1,4 +1,4 @@
-import { waitFor } from '@ticketing/tools/testing/wait-for';
+import { waitFor } from '@ticketing/stack/wait-for';
 import { type Client, signedUpClient, type TicketBody } from './client';
 import { startTestSystem, type TestSystem, ticketPair } from './system';
 

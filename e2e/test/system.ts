@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { natsPasswordsFromEnv } from '@ticketing/tools/stack/nats-auth';
-import { type RunningSystem, type SystemOptions, startSystem } from '@ticketing/tools/system';
+import { type RunningSystem, type SystemOptions, startSystem } from '@ticketing/launcher/system';
+import { natsPasswordsFromEnv } from '@ticketing/stack/nats-auth';
 import mongoose, { type Connection } from 'mongoose';
 
 export interface TestSystem extends RunningSystem {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { waitFor } from '@ticketing/tools/testing/wait-for';
+import { waitFor } from '@ticketing/stack/wait-for';
 import { type Client, type OrderBody, signedUpClient, type TicketBody } from './client';
 import { startTestSystem, type TestSystem } from './system';
 

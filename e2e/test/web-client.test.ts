@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
-import { ensureChromium } from '@ticketing/tools/testing/chromium';
+import { ensureChromium } from '@ticketing/testkit/chromium';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { signedUpClient } from './client';
 import { startTestSystem, type TestSystem } from './system';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { freePort } from '@ticketing/tools/stack/ports';
+import { freePort } from '@ticketing/stack/ports';
 import { CLIENT_DIST, clientSite, type RunningNginx, startNginx } from './nginx';
 
 /**

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ServiceMetrics } from '@ticketing/common/http';
-import { SERVICES } from '@ticketing/tools/system';
+import { SERVICES } from '@ticketing/launcher/system';
 import { repoRoot } from './manifests';
 
 /** The dashboard only queries metrics the services really expose, so no panel stays empty after a rename. */

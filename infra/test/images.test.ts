@@ -1,20 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { provisionEventBus, STREAM_LIMITS } from '@ticketing/common/events';
-import { ensureBaseImages, NGINX_UNPRIVILEGED_BASE, NODE_BASE } from '@ticketing/tools/images/base-images';
-import { CommandError, ensurePodman, type Podman, podman } from '@ticketing/tools/images/podman';
-import { buildProjectImage, PROJECT_IMAGES, type ProjectImage, SERVICE_NAMES } from '@ticketing/tools/images/project-images';
-import { databaseUrl } from '@ticketing/tools/stack/mongo';
-import { natsPasswordsFromEnv } from '@ticketing/tools/stack/nats-auth';
-import { freePort } from '@ticketing/tools/stack/ports';
-import { SERVICES, serviceEnv } from '@ticketing/tools/system';
-import { newSessionKeys } from '@ticketing/tools/testing/session';
-import { waitFor } from '@ticketing/tools/testing/wait-for';
+import { SERVICES, serviceEnv } from '@ticketing/launcher/system';
+import { ensureBaseImages, NGINX_UNPRIVILEGED_BASE, NODE_BASE } from '@ticketing/stack/images/base-images';
+import { CommandError, ensurePodman, type Podman, podman } from '@ticketing/stack/images/podman';
+import { buildProjectImage, PROJECT_IMAGES, type ProjectImage, SERVICE_NAMES } from '@ticketing/stack/images/project-images';
+import { databaseUrl } from '@ticketing/stack/mongo';
+import { natsPasswordsFromEnv } from '@ticketing/stack/nats-auth';
+import { freePort } from '@ticketing/stack/ports';
+import { waitFor } from '@ticketing/stack/wait-for';
+import { newSessionKeys } from '@ticketing/testkit/session';
 import { readSkaffoldConfig } from './manifests';
 
 /**
  * The images as skaffold would build them, built for real with podman (Debian's; the base images the Dockerfiles
- * name are local stand-ins, see tools/src/images/base-images.ts) and run: each service on the test stack's servers,
+ * name are local stand-ins, see tools/stack/src/images/base-images.ts) and run: each service on the test stack's servers,
  * the client serving its build. Everything listens on the host's loopback only.
  */
 const log = (line: string) => process.stderr.write(`[images] ${line}\n`);

@@ -2,9 +2,9 @@ import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildServiceApp, createLogger, ServiceMetrics } from '@ticketing/common/http';
-import { freePort } from '@ticketing/tools/stack/ports';
-import { SERVICES } from '@ticketing/tools/system';
-import { CLIENT_ESCAPES, LEAKED, pathEscapes } from '@ticketing/tools/testing/path-escapes';
+import { SERVICES } from '@ticketing/launcher/system';
+import { freePort } from '@ticketing/stack/ports';
+import { CLIENT_ESCAPES, LEAKED, pathEscapes } from '@ticketing/testkit/path-escapes';
 import { type IIngress, loadManifests } from './manifests';
 import { clientSite, type RunningNginx, startNginx } from './nginx';
 

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { SERVICES } from '@ticketing/tools/system';
+import { SERVICES } from '@ticketing/launcher/system';
 import {
   containersOf,
   type IConfigMap,

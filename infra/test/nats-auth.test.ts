@@ -4,9 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { BUS_ADMIN_USER, BUS_IDENTITIES, natsAuthorization } from '@ticketing/common/events';
-import { ensureServer, NATS_SERVER, NATS_STREAMING_SERVER } from '@ticketing/tools/stack/install';
-import { silentLog } from '@ticketing/tools/stack/log';
-import { SERVICES } from '@ticketing/tools/system';
+import { SERVICES } from '@ticketing/launcher/system';
+import { ensureServer, NATS_SERVER, NATS_STREAMING_SERVER } from '@ticketing/stack/install';
+import { silentLog } from '@ticketing/stack/log';
 import {
   containersOf,
   type IConfigMap,

@@ -1,6 +1,6 @@
 import { eventBusConfigFromEnv } from '@ticketing/common/events';
 import { envReader } from '@ticketing/common/http';
-import { SERVICES } from '@ticketing/tools/system';
+import { SERVICES } from '@ticketing/launcher/system';
 import {
   containersOf,
   type IConfigMap,

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { SERVICES } from '@ticketing/tools/system';
+import { SERVICES } from '@ticketing/launcher/system';
 import { parse } from 'yaml';
 import { schemaErrors, typeErrors } from './kubernetes-schema';
 import {

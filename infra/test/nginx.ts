@@ -3,8 +3,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ensureDebianProgram } from '@ticketing/tools/stack/debian-packages';
-import { waitFor } from '@ticketing/tools/testing/wait-for';
+import { ensureDebianProgram } from '@ticketing/stack/debian-packages';
+import { waitFor } from '@ticketing/stack/wait-for';
 import { repoRoot } from './manifests';
 
 export interface RunningNginx {

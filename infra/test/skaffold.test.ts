@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { skaffoldSchemaPath } from '@ticketing/tools/stack/skaffold-schema';
-import { SERVICES } from '@ticketing/tools/system';
+import { SERVICES } from '@ticketing/launcher/system';
+import { skaffoldSchemaPath } from '@ticketing/stack/skaffold-schema';
 import Ajv from 'ajv';
 import { manifestsPerProfile, readSkaffoldConfig, repoRoot, workloadRunning } from './manifests';
 

@@ -1,7 +1,7 @@
 import { createLogger } from '@ticketing/common/http';
-import { useTestDatabase } from '@ticketing/tools/testing/mongo';
-import { newUser } from '@ticketing/tools/testing/session';
-import { waitFor } from '@ticketing/tools/testing/wait-for';
+import { waitFor } from '@ticketing/stack/wait-for';
+import { useTestDatabase } from '@ticketing/testkit/mongo';
+import { newUser } from '@ticketing/testkit/session';
 import { Order } from '../src/models/order';
 import { ExpirySweeper } from '../src/services/expiry-sweeper';
 import { cancelOrder, createOrder, expireDueOrders } from '../src/services/orders';

@@ -1,5 +1,5 @@
 import { createLogger } from '@ticketing/common/http';
-import { testSessionKeys } from '@ticketing/tools/testing/session';
+import { testSessionKeys } from '@ticketing/testkit/session';
 import { Types } from 'mongoose';
 import { buildApp } from '../src/app';
 import { Ticket } from '../src/models/ticket';

@@ -1,6 +1,6 @@
 import { type PaymentEventData, RejectionReason } from '@ticketing/common/events';
-import { useTestDatabase } from '@ticketing/tools/testing/mongo';
-import { newUser } from '@ticketing/tools/testing/session';
+import { useTestDatabase } from '@ticketing/testkit/mongo';
+import { newUser } from '@ticketing/testkit/session';
 import { Types } from 'mongoose';
 import { PaymentCreatedListener } from '../src/events/listeners/payment-created-listener';
 import { Order } from '../src/models/order';

@@ -1,6 +1,6 @@
 import { RejectionReason, type ReservationEventData } from '@ticketing/common/events';
-import { useTestDatabase } from '@ticketing/tools/testing/mongo';
-import { newUser, sessionCookie } from '@ticketing/tools/testing/session';
+import { useTestDatabase } from '@ticketing/testkit/mongo';
+import { newUser, sessionCookie } from '@ticketing/testkit/session';
 import { Types } from 'mongoose';
 import request from 'supertest';
 import { ReservationDecidedListener } from '../src/events/listeners/reservation-decided-listener';

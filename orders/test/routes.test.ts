@@ -1,6 +1,6 @@
 import { OrderStatus } from '@ticketing/common/events';
-import { useTestDatabase } from '@ticketing/tools/testing/mongo';
-import { newUser, sessionCookie, type TestUser } from '@ticketing/tools/testing/session';
+import { useTestDatabase } from '@ticketing/testkit/mongo';
+import { newUser, sessionCookie, type TestUser } from '@ticketing/testkit/session';
 import { Types } from 'mongoose';
 import request from 'supertest';
 import { Order } from '../src/models/order';

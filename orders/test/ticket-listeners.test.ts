@@ -1,5 +1,5 @@
 import type { TicketEventData } from '@ticketing/common/events';
-import { useTestDatabase } from '@ticketing/tools/testing/mongo';
+import { useTestDatabase } from '@ticketing/testkit/mongo';
 import { Types } from 'mongoose';
 import { TicketCreatedListener } from '../src/events/listeners/ticket-created-listener';
 import { TicketUpdatedListener } from '../src/events/listeners/ticket-updated-listener';

@@ -1,5 +1,5 @@
 import { createLogger } from '@ticketing/common/http';
-import { testSessionKeys } from '@ticketing/tools/testing/session';
+import { testSessionKeys } from '@ticketing/testkit/session';
 import { buildApp } from '../src/app';
 import { loadConfig } from '../src/config';
 import { createStripe, PaymentProvider } from '../src/services/stripe';
@@ -16,4 +16,4 @@ export const app = buildApp({
   health: { mongo: () => true, nats: () => true },
 });
 
-export { intentsCreatedFor } from '@ticketing/tools/testing/stripe';
+export { intentsCreatedFor } from '@ticketing/testkit/stripe';

@@ -1,10 +1,10 @@
 import { type EventTransport, type OrderEventData, OrderStatus } from '@ticketing/common/events';
 import type { JetStreamTransport } from '@ticketing/common/jetstream';
 import { OutboxRelay } from '@ticketing/common/outbox';
-import { useTestDatabase } from '@ticketing/tools/testing/mongo';
-import { closeIsolated, connectIsolated } from '@ticketing/tools/testing/nats';
-import { newUser, sessionCookie, type TestUser } from '@ticketing/tools/testing/session';
-import { waitFor } from '@ticketing/tools/testing/wait-for';
+import { waitFor } from '@ticketing/stack/wait-for';
+import { useTestDatabase } from '@ticketing/testkit/mongo';
+import { closeIsolated, connectIsolated } from '@ticketing/testkit/nats';
+import { newUser, sessionCookie, type TestUser } from '@ticketing/testkit/session';
 import { Types } from 'mongoose';
 import request from 'supertest';
 import { OrderCreatedListener } from '../src/events/listeners/order-created-listener';

@@ -1,4 +1,4 @@
-import { apiRoutesOf, describedRoutes } from '@ticketing/tools/testing/express-routes';
+import { apiRoutesOf, describedRoutes } from '@ticketing/testkit/express-routes';
 import { apiRoutes } from '../src/api';
 import { app } from './helpers';
 

@@ -1,5 +1,5 @@
 import { createLogger } from '@ticketing/common/http';
-import { testSessionKeys } from '@ticketing/tools/testing/session';
+import { testSessionKeys } from '@ticketing/testkit/session';
 import { buildApp } from '../src/app';
 import { tickets } from '../src/models/ticket';
 

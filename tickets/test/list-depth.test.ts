@@ -1,4 +1,4 @@
-import { useTestDatabase } from '@ticketing/tools/testing/mongo';
+import { useTestDatabase } from '@ticketing/testkit/mongo';
 import { Types } from 'mongoose';
 import request from 'supertest';
 import { Ticket, type TicketAttrs } from '../src/models/ticket';

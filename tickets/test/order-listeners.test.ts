@@ -1,6 +1,6 @@
 import { type OrderEventData, OrderStatus, RejectionReason } from '@ticketing/common/events';
-import { useTestDatabase } from '@ticketing/tools/testing/mongo';
-import { newUser } from '@ticketing/tools/testing/session';
+import { useTestDatabase } from '@ticketing/testkit/mongo';
+import { newUser } from '@ticketing/testkit/session';
 import { mongo, Types } from 'mongoose';
 import type { TicketView } from '../src/api';
 import { OrderCreatedListener } from '../src/events/listeners/order-created-listener';

@@ -1,5 +1,5 @@
-import { useTestDatabase } from '@ticketing/tools/testing/mongo';
-import { newUser, sessionCookie } from '@ticketing/tools/testing/session';
+import { useTestDatabase } from '@ticketing/testkit/mongo';
+import { newUser, sessionCookie } from '@ticketing/testkit/session';
 import { Types } from 'mongoose';
 import request from 'supertest';
 import { Ticket } from '../src/models/ticket';

@@ -1,5 +1,5 @@
-import { useTestDatabase } from '@ticketing/tools/testing/mongo';
-import { newUser } from '@ticketing/tools/testing/session';
+import { useTestDatabase } from '@ticketing/testkit/mongo';
+import { newUser } from '@ticketing/testkit/session';
 import { Ticket } from '../src/models/ticket';
 import { createTicket, updateTicket } from '../src/services/tickets';
 

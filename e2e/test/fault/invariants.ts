@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { JetStreamTransport } from '@ticketing/common/jetstream';
-import { waitFor } from '@ticketing/tools/testing/wait-for';
+import { waitFor } from '@ticketing/stack/wait-for';
 import type { Connection } from 'mongoose';
 import type { TestSystem } from '../system';
 import type { Ledger } from './load';

@@ -13,12 +13,12 @@ import {
   UnprocessableEventError,
 } from '@ticketing/common/events';
 import type { TraceContext } from '@ticketing/common/http';
+import { CONFLICT, whileConflicting } from '@ticketing/common/mongo';
 import { pendingEvent } from '@ticketing/common/outbox';
 import { Order, type OrderDocument, orderEventData, orders, withTicket } from '../models/order';
 import { Ticket } from '../models/ticket';
 import type { ActiveOrders } from './active-orders';
 
-const MAX_ATTEMPTS = 5;
 const RESERVED = 'Ticket is already reserved';
 
 /**
@@ -123,18 +123,20 @@ async function transition(
  */
 export async function applyReservationDecision(decision: ReservationEventData, trace?: TraceContext): Promise<ApplyResult> {
   requireObjectIds({ id: decision.id, 'ticket.id': decision.ticket.id });
-  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const order = await Order.findById(decision.id);
-    // The order exists here before any decision on it can: this one never will.
-    if (!order) throw new UnprocessableEventError(`reservation decided for unknown order ${decision.id}`);
-    if (order.status !== OrderStatus.Created || order.ticket.toHexString() !== decision.ticket.id) return 'stale';
-    const decided =
-      decision.outcome === 'accepted'
-        ? await transition(order, OrderStatus.AwaitingPayment, undefined, trace)
-        : await transition(order, OrderStatus.Cancelled, decision.reason, trace);
-    if (decided) return 'applied';
-  }
-  throw new Error(`order ${decision.id} kept changing while applying its reservation decision`);
+  return whileConflicting(
+    async () => {
+      const order = await Order.findById(decision.id);
+      // The order exists here before any decision on it can: this one never will.
+      if (!order) throw new UnprocessableEventError(`reservation decided for unknown order ${decision.id}`);
+      if (order.status !== OrderStatus.Created || order.ticket.toHexString() !== decision.ticket.id) return 'stale';
+      const decided =
+        decision.outcome === 'accepted'
+          ? await transition(order, OrderStatus.AwaitingPayment, undefined, trace)
+          : await transition(order, OrderStatus.Cancelled, decision.reason, trace);
+      return decided ? 'applied' : CONFLICT;
+    },
+    () => new Error(`order ${decision.id} kept changing while applying its reservation decision`),
+  );
 }
 
 /**
@@ -144,14 +146,16 @@ export async function applyReservationDecision(decision: ReservationEventData, t
  */
 export async function applyPayment(payment: PaymentEventData, trace?: TraceContext): Promise<ApplyResult> {
   requireObjectIds({ id: payment.id, orderId: payment.orderId });
-  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const order = await Order.findById(payment.orderId);
-    // payments pays only orders it learned of from this service: this one never existed.
-    if (!order) throw new UnprocessableEventError(`payment ${payment.id} is for unknown order ${payment.orderId}`);
-    if (order.status !== OrderStatus.AwaitingPayment) return 'stale';
-    if (await transition(order, OrderStatus.Complete, undefined, trace)) return 'applied';
-  }
-  throw new Error(`order ${payment.orderId} kept changing while applying payment ${payment.id}`);
+  return whileConflicting(
+    async () => {
+      const order = await Order.findById(payment.orderId);
+      // payments pays only orders it learned of from this service: this one never existed.
+      if (!order) throw new UnprocessableEventError(`payment ${payment.id} is for unknown order ${payment.orderId}`);
+      if (order.status !== OrderStatus.AwaitingPayment) return 'stale';
+      return (await transition(order, OrderStatus.Complete, undefined, trace)) ? 'applied' : CONFLICT;
+    },
+    () => new Error(`order ${payment.orderId} kept changing while applying payment ${payment.id}`),
+  );
 }
 
 /** Cancels the caller's order (idempotent); a complete order cannot be cancelled. */
@@ -160,16 +164,18 @@ export async function cancelOrder(
   userId: string,
   trace?: TraceContext,
 ): Promise<{ order: OrderDocument; isChanged: boolean }> {
-  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const order = await Order.findById(orderId);
-    if (!order) throw new NotFoundError('Order not found');
-    if (order.userId !== userId) throw new NotAuthorizedError();
-    if (order.status === OrderStatus.Complete) throw new BadRequestError('Cannot cancel a completed order');
-    if (order.status === OrderStatus.Cancelled) return { order, isChanged: false };
-    const cancelled = await transition(order, OrderStatus.Cancelled, CancelReason.ByBuyer, trace);
-    if (cancelled) return { order: cancelled, isChanged: true };
-  }
-  throw new HttpError(409, 'The order is changing too often; try again');
+  return whileConflicting(
+    async () => {
+      const order = await Order.findById(orderId);
+      if (!order) throw new NotFoundError('Order not found');
+      if (order.userId !== userId) throw new NotAuthorizedError();
+      if (order.status === OrderStatus.Complete) throw new BadRequestError('Cannot cancel a completed order');
+      if (order.status === OrderStatus.Cancelled) return { order, isChanged: false };
+      const cancelled = await transition(order, OrderStatus.Cancelled, CancelReason.ByBuyer, trace);
+      return cancelled ? { order: cancelled, isChanged: true } : CONFLICT;
+    },
+    () => new HttpError(409, 'The order is changing too often; try again'),
+  );
 }
 
 /**

@@ -10,13 +10,11 @@ import {
   UnprocessableEventError,
 } from '@ticketing/common/events';
 import type { TraceContext } from '@ticketing/common/http';
+import { CONFLICT, whileConflicting } from '@ticketing/common/mongo';
 import { pendingEvent } from '@ticketing/common/outbox';
 import { Types } from 'mongoose';
 import type { TicketView } from '../api';
 import { Ticket, type TicketAttrs, type TicketDocument, ticketEventData, tickets, ticketView } from '../models/ticket';
-
-/** How often a write is retried when another write changed the ticket between our read and our write. */
-const MAX_ATTEMPTS = 5;
 
 export interface TicketInput {
   title: string;
@@ -44,23 +42,25 @@ export async function createTicket(input: TicketInput & { userId: string }, trac
  * overwrites a reservation (or another edit) that landed in between: we re-read and decide again.
  */
 export async function updateTicket(id: string, userId: string, input: TicketInput, trace?: TraceContext): Promise<TicketDocument> {
-  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const ticket = await Ticket.findById(id);
-    if (!ticket) throw new NotFoundError('Ticket not found');
-    if (ticket.userId !== userId) throw new NotAuthorizedError();
-    if (ticket.orderId) throw new BadRequestError('Cannot edit a reserved ticket');
+  return whileConflicting(
+    async () => {
+      const ticket = await Ticket.findById(id);
+      if (!ticket) throw new NotFoundError('Ticket not found');
+      if (ticket.userId !== userId) throw new NotAuthorizedError();
+      if (ticket.orderId) throw new BadRequestError('Cannot edit a reserved ticket');
 
-    const next = { ...ticketEventData(ticket), ...input, version: ticket.version + 1 };
-    const updated = await tickets.update(
-      { _id: ticket._id, version: ticket.version },
-      {
-        $set: { title: next.title, price: next.price, version: next.version, termsVersion: next.version },
-        $push: { pendingEvents: pendingEvent(Subjects.TicketUpdated, next, trace) },
-      },
-    );
-    if (updated) return updated;
-  }
-  throw new HttpError(409, 'The ticket is changing too often; try again');
+      const next = { ...ticketEventData(ticket), ...input, version: ticket.version + 1 };
+      const updated = await tickets.update(
+        { _id: ticket._id, version: ticket.version },
+        {
+          $set: { title: next.title, price: next.price, version: next.version, termsVersion: next.version },
+          $push: { pendingEvents: pendingEvent(Subjects.TicketUpdated, next, trace) },
+        },
+      );
+      return updated ?? CONFLICT;
+    },
+    () => new HttpError(409, 'The ticket is changing too often; try again'),
+  );
 }
 
 /**
@@ -107,65 +107,66 @@ export function reservationVerdict(
 export async function applyOrderEvent(order: OrderEventData, trace?: TraceContext): Promise<ApplyResult> {
   requireObjectIds({ id: order.id, 'ticket.id': order.ticket.id, userId: order.userId });
   if (order.version > 0 && isHolding(order.status)) return 'stale';
-  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    // A plain read (no mongoose document): this runs for every order event.
-    const ticket = await Ticket.findById(order.ticket.id).lean();
-    // Every order is placed on a ticket that exists here: this one never will.
-    if (!ticket) throw new UnprocessableEventError(`order ${order.id} refers to unknown ticket ${order.ticket.id}`);
-    const lastPlacement = ticket.lastPlacement ?? 0;
-    const current = { _id: ticket._id, version: ticket.version, lastPlacement: ticket.lastPlacement ?? null };
-    const version = ticket.version + 1;
+  return whileConflicting(
+    async () => {
+      // A plain read (no mongoose document): this runs for every order event.
+      const ticket = await Ticket.findById(order.ticket.id).lean();
+      // Every order is placed on a ticket that exists here: this one never will.
+      if (!ticket) throw new UnprocessableEventError(`order ${order.id} refers to unknown ticket ${order.ticket.id}`);
+      const lastPlacement = ticket.lastPlacement ?? 0;
+      const current = { _id: ticket._id, version: ticket.version, lastPlacement: ticket.lastPlacement ?? null };
+      const version = ticket.version + 1;
 
-    if (ticket.orderId === order.id) {
-      // Its order:created again (a redelivery): the reservation stands.
-      if (isHolding(order.status)) return 'stale';
-      const freed = await tickets.update(current, {
-        $set: { version },
-        $unset: { orderId: 1 },
-        $push: {
-          pendingEvents: pendingEvent(Subjects.TicketUpdated, { ...ticketEventData(ticket), orderId: undefined, version }, trace),
-        },
+      if (ticket.orderId === order.id) {
+        // Its order:created again (a redelivery): the reservation stands.
+        if (isHolding(order.status)) return 'stale';
+        const freed = await tickets.update(current, {
+          $set: { version },
+          $unset: { orderId: 1 },
+          $push: {
+            pendingEvents: pendingEvent(Subjects.TicketUpdated, { ...ticketEventData(ticket), orderId: undefined, version }, trace),
+          },
+        });
+        return freed ? 'applied' : CONFLICT;
+      }
+
+      const isDecided = order.ticket.placement <= lastPlacement;
+      if (order.version > 0 || order.status !== OrderStatus.Created) return isDecided ? 'stale' : 'gap';
+
+      // Decided already, or overtaken by a later order: refused (again). orders ignores a second decision on
+      // an order it has moved on from, and cancels one that never had its turn rather than leave it waiting.
+      const verdict = isDecided ? RejectionReason.TicketReserved : reservationVerdict(ticket, order);
+      if (verdict === 'wait') return 'gap';
+      const decided = (ticketVersion: number) => ({
+        id: order.id,
+        version: order.version,
+        ticket: { id: order.ticket.id, version: ticketVersion },
       });
-      if (freed) return 'applied';
-      continue;
-    }
-
-    const isDecided = order.ticket.placement <= lastPlacement;
-    if (order.version > 0 || order.status !== OrderStatus.Created) return isDecided ? 'stale' : 'gap';
-
-    // Decided already, or overtaken by a later order: refused (again). orders ignores a second decision on
-    // an order it has moved on from, and cancels one that never had its turn rather than leave it waiting.
-    const verdict = isDecided ? RejectionReason.TicketReserved : reservationVerdict(ticket, order);
-    if (verdict === 'wait') return 'gap';
-    const decided = (ticketVersion: number) => ({
-      id: order.id,
-      version: order.version,
-      ticket: { id: order.ticket.id, version: ticketVersion },
-    });
-    const change = verdict
-      ? {
-          $set: { lastPlacement: Math.max(lastPlacement, order.ticket.placement) },
-          $push: {
-            pendingEvents: pendingEvent(
-              Subjects.ReservationDecided,
-              { ...decided(ticket.version), outcome: 'rejected', reason: verdict },
-              trace,
-            ),
-          },
-        }
-      : {
-          $set: { orderId: order.id, version, lastPlacement: order.ticket.placement },
-          $push: {
-            pendingEvents: {
-              $each: [
-                pendingEvent(Subjects.TicketUpdated, { ...ticketEventData(ticket), orderId: order.id, version }, trace),
-                pendingEvent(Subjects.ReservationDecided, { ...decided(version), outcome: 'accepted' }, trace),
-              ],
+      const change = verdict
+        ? {
+            $set: { lastPlacement: Math.max(lastPlacement, order.ticket.placement) },
+            $push: {
+              pendingEvents: pendingEvent(
+                Subjects.ReservationDecided,
+                { ...decided(ticket.version), outcome: 'rejected', reason: verdict },
+                trace,
+              ),
             },
-          },
-        };
-    const written = await tickets.update(current, change);
-    if (written) return 'applied';
-  }
-  throw new Error(`ticket ${order.ticket.id} kept changing while applying order ${order.id} v${order.version}`);
+          }
+        : {
+            $set: { orderId: order.id, version, lastPlacement: order.ticket.placement },
+            $push: {
+              pendingEvents: {
+                $each: [
+                  pendingEvent(Subjects.TicketUpdated, { ...ticketEventData(ticket), orderId: order.id, version }, trace),
+                  pendingEvent(Subjects.ReservationDecided, { ...decided(version), outcome: 'accepted' }, trace),
+                ],
+              },
+            },
+          };
+      const written = await tickets.update(current, change);
+      return written ? 'applied' : CONFLICT;
+    },
+    () => new Error(`ticket ${order.ticket.id} kept changing while applying order ${order.id} v${order.version}`),
+  );
 }
