@@ -7,8 +7,12 @@
 
 export { asyncApiDocument } from './events/asyncapi';
 export { EventValidationError, encodeEvent } from './events/codec';
+export { DEAD_LETTER_PAYLOAD_BYTES } from './events/consumer/dead-letter';
+export { type Ordering, orderedBy, perAggregate, unordered } from './events/consumer/ordering';
+export type { ListenerPolicies } from './events/consumer/policies';
+export { DEFAULT_RETRY, type RetryPolicy, retryPolicy } from './events/consumer/retry';
 export { connectEventBus, type EventBusConfig, eventBusConfigFromEnv, jetStreamNames, provisionEventBus } from './events/event-bus';
-export { DEAD_LETTER_PAYLOAD_BYTES, Listener, type MessageContext } from './events/listener';
+export { Listener, type MessageContext } from './events/listener';
 export {
   CANCEL_REASONS,
   CancelReason,

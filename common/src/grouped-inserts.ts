@@ -64,7 +64,13 @@ export class GroupedInserts<T> {
       const refused = bulk && !bulk.writeConcernError ? writeErrorsByIndex(bulk) : undefined;
       // The server answered for each document only if the inserted and the refused add up to the group.
       if (!refused || bulk?.insertedCount !== docs.length - refused.size) {
-        for (const done of settle) done(err ?? new Error('insert failed'));
+        // The driver copies the first refusal's code onto the whole error: a caller that read a duplicate key
+        // there would take its unwritten document for one written before. Such an error goes without a code.
+        const whole =
+          (err as { code?: unknown })?.code === 11000
+            ? new Error(`insert outcome unknown: ${(err as Error).message}`, { cause: err })
+            : (err ?? new Error('insert failed'));
+        for (const done of settle) done(whole);
         return;
       }
       settle.forEach((done, index) => {

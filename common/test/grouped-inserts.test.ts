@@ -89,4 +89,26 @@ describe('GroupedInserts on the real server', () => {
       'connection lost',
     ]);
   });
+
+  it("When a group's answer does not account for every document, then no caller is told its document was a duplicate", async () => {
+    // The driver copies the first refusal's code (here a duplicate key) onto the error of the whole command.
+    const bulkError = Object.assign(new Error('E11000 duplicate key'), {
+      name: 'MongoBulkWriteError',
+      code: 11000,
+      insertedCount: 0,
+      writeErrors: [{ index: 0, code: 11000, errmsg: 'E11000 duplicate key' }],
+    });
+    const inconsistent: InsertTarget<Seat> = {
+      insertOne: () => Promise.reject(bulkError),
+      insertMany: () => Promise.reject(bulkError),
+    };
+    const inserts = new GroupedInserts(inconsistent);
+
+    const outcomes = await Promise.allSettled([inserts.insert(seat('F1')), inserts.insert(seat('F2'))]);
+
+    for (const outcome of outcomes) {
+      expect(outcome.status).toBe('rejected');
+      expect(isDuplicateKeyError((outcome as PromiseRejectedResult).reason)).toBe(false);
+    }
+  });
 });

@@ -93,7 +93,7 @@ describe('JetStream specifics', () => {
     class Replica extends Listener<typeof Subjects.TicketCreated> {
       readonly subject = Subjects.TicketCreated;
       readonly queueGroup = 'replica-service';
-      protected override ackWaitMs = 30_000;
+      protected override readonly policies = { ackWaitMs: 30_000 };
       async onMessage(data: EventData<typeof Subjects.TicketCreated>) {
         const verdict = versionVerdict(data.version, current);
         if (verdict !== 'apply') return verdict;

@@ -69,7 +69,7 @@ describe('event metrics on a real JetStream server', () => {
   class FlakyListener extends Listener<typeof Subjects.TicketCreated> {
     readonly subject = Subjects.TicketCreated;
     readonly queueGroup = 'metrics-service';
-    protected override ackWaitMs = 500;
+    protected override readonly policies = { ackWaitMs: 500 };
     readonly seen: number[] = [];
     constructor(transport: EventTransport) {
       super(transport);

@@ -4,6 +4,7 @@ import {
   Listener,
   type MessageContext,
   Publisher,
+  retryPolicy,
   Subjects,
   versionVerdict,
 } from '@ticketing/common/events';
@@ -25,8 +26,7 @@ class TicketCreatedPublisher extends Publisher<TicketCreated> {
 /** A listener whose behaviour each test supplies. ackWait is 1 s, the shortest NATS Streaming accepts. */
 class TestListener extends Listener<TicketCreated> {
   readonly subject = Subjects.TicketCreated;
-  protected override ackWaitMs = 1_000;
-  protected override maxDeliver = 3;
+  protected override readonly policies = { ackWaitMs: 1_000, retry: retryPolicy({ maxDeliveries: 3 }) };
 
   constructor(
     transport: EventTransport,
@@ -46,8 +46,7 @@ class TestListener extends Listener<TicketCreated> {
 class ReplicaListener extends Listener<TicketCreated> {
   readonly subject = Subjects.TicketCreated;
   readonly queueGroup = 'replica-service';
-  protected override ackWaitMs = 1_000;
-  protected override maxDeliver = 30;
+  protected override readonly policies = { ackWaitMs: 1_000, retry: retryPolicy({ maxDeliveries: 30 }) };
   readonly applied: number[] = [];
   private version: number | undefined;
 

@@ -1,8 +1,7 @@
 import type { TicketEventData } from '@ticketing/common/events';
 import { useTestDatabase } from '@ticketing/testkit/mongo';
 import { Types } from 'mongoose';
-import { TicketCreatedListener } from '../src/events/listeners/ticket-created-listener';
-import { TicketUpdatedListener } from '../src/events/listeners/ticket-updated-listener';
+import { TicketCreatedListener, TicketUpdatedListener } from '../src/events/listeners/ticket-listeners';
 import { Ticket } from '../src/models/ticket';
 
 useTestDatabase();

@@ -3,8 +3,7 @@ import { connectMongo, isMongoConnected } from '@ticketing/common/mongo';
 import { startEventRuntime } from '@ticketing/common/outbox';
 import { buildApp } from './app';
 import { loadConfig, type TicketsConfig } from './config';
-import { OrderCreatedListener } from './events/listeners/order-created-listener';
-import { OrderUpdatedListener } from './events/listeners/order-updated-listener';
+import { OrderCreatedListener, OrderUpdatedListener } from './events/listeners/order-listeners';
 import { Ticket, tickets } from './models/ticket';
 
 /**

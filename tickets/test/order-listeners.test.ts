@@ -3,8 +3,7 @@ import { useTestDatabase } from '@ticketing/testkit/mongo';
 import { newUser } from '@ticketing/testkit/session';
 import { mongo, Types } from 'mongoose';
 import type { TicketView } from '../src/api';
-import { OrderCreatedListener } from '../src/events/listeners/order-created-listener';
-import { OrderUpdatedListener } from '../src/events/listeners/order-updated-listener';
+import { OrderCreatedListener, OrderUpdatedListener } from '../src/events/listeners/order-listeners';
 import { Ticket } from '../src/models/ticket';
 import { createTicket, updateTicket } from '../src/services/tickets';
 

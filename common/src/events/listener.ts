@@ -1,13 +1,13 @@
-import { createHash } from 'node:crypto';
-import { KeyedQueue } from '../keyed-queue';
 import type { Logger } from '../logger';
 import { continueTrace, type TraceContext } from '../trace';
-import { decodeEvent, EventValidationError, payloadText } from './codec';
+import { decodeEvent, EventValidationError } from './codec';
+import { deadLetterRecord, sendToDeadLetters } from './consumer/dead-letter';
+import { type ListenerPolicies, resolvePolicies } from './consumer/policies';
+import { afterError, afterResult, type Settlement } from './consumer/retry';
 import type { EventData } from './schemas';
 import type { Subject } from './subjects';
-import type { DeadLetter, DeliveredMessage, EventTransport, Subscription } from './transport';
-import { UnprocessableEventError } from './unprocessable';
-import { type ApplyResult, gapRetryDelayMs } from './versioning';
+import type { DeliveredMessage, EventTransport, Subscription } from './transport';
+import type { ApplyResult } from './versioning';
 
 /** What a handler may do with the message it is given. */
 export interface MessageContext {
@@ -23,43 +23,33 @@ export interface MessageContext {
   readonly trace?: TraceContext;
 }
 
-/** Delay before a failed handler sees the message again: 200 ms, 400 ms, … capped at 5 s. */
-export function retryDelayMs(deliveryCount: number): number {
-  return Math.min(200 * 2 ** Math.max(0, deliveryCount - 1), 5_000);
-}
-
 /**
- * Listens to one kind of event as one queue group (= the listening service's name). Every replica of a
+ * Listens to one kind of event as one queue group (the listening service's name). Every replica of a
  * service shares the group's durable consumer, so each event is handled once per service.
  *
- * - The payload is validated; an invalid one is dead-lettered at once and never redelivered.
- * - `onMessage` either returns an `ApplyResult` (`applied`/`stale` → ack; `gap` → nak with a short delay
- *   so the missing predecessor can arrive first) or settles the message itself with `ack()`/`nak()`.
- * - If it throws `UnprocessableEventError` (the event names something that cannot exist), the message is
- *   dead-lettered at once. If it throws anything else, the error is logged and the message redelivered
- *   after a back-off. On the last allowed
- *   delivery (a failure, or a gap that never filled) the message is dead-lettered instead.
- * - Events of different aggregates are handled concurrently (up to `concurrency`); the events of one
- *   aggregate (same `id`) one after another, in the order they arrived.
- * - Nothing a handler does can crash the process.
+ * The listener composes its consumer policies, each declared as an option (`policies`, see
+ * `ListenerPolicies`) and kept in a unit of its own:
+ * - decoding: the payload is validated; an invalid one is dead-lettered at once, never redelivered;
+ * - ordering (`ordering`, default per aggregate): which events wait for which;
+ * - concurrency (`concurrency`): how many deliveries are handled at once;
+ * - retry (`retry`): `onMessage` returns an `ApplyResult` (`applied`/`stale` → ack; `gap` → offered again
+ *   after a short delay, so the missing predecessor can arrive first) or settles the message itself with
+ *   `ack()`/`nak()`; an error the policy calls permanent dead-letters the message at once, any other is
+ *   logged and the message redelivered after a back-off; on the last delivery (a failure, or a gap that
+ *   never filled) the message is dead-lettered instead;
+ * - dead-lettering: the record (payload, reason, delivery count) goes to the dead letters, and the message
+ *   is never delivered again.
+ * The same composition runs on every transport. Nothing a handler does can crash the process.
  */
 export abstract class Listener<S extends Subject> {
   abstract readonly subject: S;
   abstract readonly queueGroup: string;
-  /** Redelivery happens after this long without ack. */
-  protected ackWaitMs = 10_000;
   /**
-   * Bound on deliveries, including the naks that wait for a missing predecessor. With the default 100, a
-   * version gap waits about 95 s for its predecessor (offered again every second after the first one) and a
-   * failing handler is retried for about 8 minutes (every 5 s), before the message is dead-lettered. A gap
-   * waits that long because its predecessor may come through another consumer (`order:created` and
-   * `order:updated` are two), which can lag by a NATS server's failover: clients give up on a silent server
-   * after 9–12 s, then the consumer elects a leader. A gap dead-lettered too soon is an event lost.
+   * The policies this listener declares; each one it leaves out takes its default. For example
+   * `protected override readonly policies = { ordering: orderedBy((order) => order.ticket.id) }`.
    */
-  protected maxDeliver = 100;
-  /** Messages handled at once. One aggregate's events still run one at a time (see `handle`). */
-  protected concurrency = 32;
-  private readonly perAggregate = new KeyedQueue();
+  protected readonly policies: Partial<ListenerPolicies<EventData<S>>> = {};
+  private resolved?: ListenerPolicies<EventData<S>>;
 
   constructor(
     protected readonly transport: EventTransport,
@@ -68,17 +58,24 @@ export abstract class Listener<S extends Subject> {
 
   abstract onMessage(data: EventData<S>, message: MessageContext): Promise<ApplyResult | undefined>;
 
+  /** The policies in force: the declared ones over the defaults. */
+  get effectivePolicies(): ListenerPolicies<EventData<S>> {
+    this.resolved ??= resolvePolicies(this.policies);
+    return this.resolved;
+  }
+
   listen(): Promise<Subscription> {
+    const { ackWaitMs, retry, concurrency } = this.effectivePolicies;
     return this.transport.subscribe(
       this.subject,
-      { queueGroup: this.queueGroup, ackWaitMs: this.ackWaitMs, maxDeliver: this.maxDeliver, concurrency: this.concurrency },
+      { queueGroup: this.queueGroup, ackWaitMs, maxDeliver: retry.maxDeliveries, concurrency },
       (message) => this.handle(message),
     );
   }
 
   /**
-   * Decodes at once (the transport hands messages over in arrival order), then queues the event behind the
-   * earlier events of the same aggregate, so their order is kept while other aggregates proceed.
+   * Decodes at once (the transport hands messages over in arrival order), then lets the ordering run the
+   * event when the events it follows are done.
    */
   private handle(message: DeliveredMessage): Promise<void> {
     let data: EventData<S>;
@@ -86,23 +83,16 @@ export abstract class Listener<S extends Subject> {
       data = decodeEvent(this.subject, message.data);
     } catch (err) {
       const reason = err instanceof EventValidationError ? err.reason : String(err);
-      return this.deadLetter(message, `invalid payload: ${reason}`);
+      return this.settle(message, { action: 'dead-letter', reason: `invalid payload: ${reason}` });
     }
-    return this.perAggregate.run(this.orderingKey(data), () => this.apply(data, message));
-  }
-
-  /**
-   * Events with the same key are handled one at a time, in arrival order. The default is the aggregate's
-   * id; a listener whose events all change another document may key by that document instead (a coarser
-   * key keeps every aggregate's order and saves the writes that would otherwise race for the document).
-   */
-  protected orderingKey(data: EventData<S>): string {
-    return data.id;
+    return this.effectivePolicies.ordering.run(data, () => this.apply(data, message));
   }
 
   private async apply(data: EventData<S>, message: DeliveredMessage): Promise<void> {
+    const { retry } = this.effectivePolicies;
     const isDebug = this.logger?.isLevelEnabled('debug') === true;
     const started = isDebug ? performance.now() : 0;
+    let settlement: Settlement | undefined;
     try {
       const result = await this.onMessage(data, {
         subject: message.subject,
@@ -117,25 +107,29 @@ export abstract class Listener<S extends Subject> {
           'event handled',
         );
       }
-      if (result === 'applied' || result === 'stale') message.ack();
-      else if (result === 'gap') {
-        if (message.deliveryCount >= this.maxDeliver) {
-          await this.deadLetter(message, `version gap never filled after ${message.deliveryCount} deliveries`);
-        } else {
-          message.nak(gapRetryDelayMs(message.deliveryCount));
-        }
-      }
+      settlement = afterResult(retry, result, message.deliveryCount);
     } catch (err) {
-      if (err instanceof UnprocessableEventError) {
-        await this.deadLetter(message, `unprocessable: ${err.message}`);
-        return;
-      }
-      this.logger?.warn({ err, ...this.about(message), id: data.id, version: data.version }, 'event handler failed');
-      if (message.deliveryCount >= this.maxDeliver) {
-        await this.deadLetter(message, `handler failed on delivery ${message.deliveryCount}: ${errorText(err)}`);
-      } else {
-        message.nak(retryDelayMs(message.deliveryCount));
-      }
+      // A permanent error is not a failure to report twice: the dead-lettering below logs it with its reason.
+      if (!retry.isPermanent(err))
+        this.logger?.warn({ err, ...this.about(message), id: data.id, version: data.version }, 'event handler failed');
+      settlement = afterError(retry, err, message.deliveryCount);
+    }
+    if (settlement) await this.settle(message, settlement);
+  }
+
+  private async settle(message: DeliveredMessage, settlement: Settlement): Promise<void> {
+    if (settlement.action === 'ack') message.ack();
+    else if (settlement.action === 'retry') message.nak(settlement.delayMs);
+    else {
+      this.logger?.error({ ...this.about(message), reason: settlement.reason }, 'event dead-lettered');
+      const record = deadLetterRecord(message, this.queueGroup, settlement.reason);
+      await sendToDeadLetters(
+        this.transport,
+        message,
+        record,
+        this.effectivePolicies.retry.failureDelayMs(message.deliveryCount),
+        this.logger,
+      );
     }
   }
 
@@ -148,44 +142,4 @@ export abstract class Listener<S extends Subject> {
       ...(message.trace ? { requestId: message.trace.requestId, traceparent: message.trace.traceparent } : {}),
     };
   }
-
-  private async deadLetter(message: DeliveredMessage, reason: string): Promise<void> {
-    this.logger?.error({ ...this.about(message), reason }, 'event dead-lettered');
-    try {
-      await this.transport.deadLetter({
-        subject: message.subject,
-        queueGroup: this.queueGroup,
-        ...deadLetterPayload(message.data),
-        reason,
-        deliveryCount: message.deliveryCount,
-        deadLetteredAt: new Date().toISOString(),
-      });
-      message.term(reason);
-    } catch (err) {
-      // Could not record it: keep the message so it is not lost; it comes back after a back-off.
-      this.logger?.error({ err, subject: this.subject }, 'could not dead-letter event');
-      message.nak(retryDelayMs(message.deliveryCount));
-    }
-  }
-}
-
-/**
- * Of a dead-lettered payload, a record keeps at most this much (and always its size and hash), so the record
- * fits in one NATS message whatever arrived, and junk cannot make the dead letters large.
- */
-export const DEAD_LETTER_PAYLOAD_BYTES = 16 * 1024;
-
-function deadLetterPayload(data: Uint8Array): Pick<DeadLetter, 'payload' | 'payloadBytes' | 'payloadSha256' | 'isTruncated'> {
-  const payloadSha256 = createHash('sha256').update(data).digest('hex');
-  if (data.byteLength <= DEAD_LETTER_PAYLOAD_BYTES) return { payload: payloadText(data), payloadBytes: data.byteLength, payloadSha256 };
-  return {
-    payload: payloadText(data.subarray(0, DEAD_LETTER_PAYLOAD_BYTES)),
-    payloadBytes: data.byteLength,
-    payloadSha256,
-    isTruncated: true,
-  };
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -17,8 +17,3 @@ export function versionVerdict(eventVersion: number, currentVersion: number | un
 
 /** What applying an event did; a listener acks for `applied` and `stale`, naks for `gap`. */
 export type ApplyResult = 'applied' | 'stale' | 'gap';
-
-/** Delay before an out-of-order event is offered again: 50 ms, 100 ms, … capped at 1 s. */
-export function gapRetryDelayMs(deliveryCount: number): number {
-  return Math.min(50 * 2 ** Math.max(0, deliveryCount - 1), 1_000);
-}

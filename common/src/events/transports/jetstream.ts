@@ -379,9 +379,17 @@ export class JetStreamTransport implements EventTransport {
     return subscription;
   }
 
+  /**
+   * Stores the record; its reason and delivery count also go in the message's headers
+   * (`DEAD_LETTER_REASON_HEADER`, `DEAD_LETTER_DELIVERIES_HEADER`), so a tool that reads only headers (a NATS
+   * CLI `stream view`, a monitor) sees why without parsing the payload.
+   */
   async deadLetter(record: DeadLetter): Promise<void> {
     const wire = this.deadLetterSubjects.toWire(`${record.queueGroup}.${record.subject}`);
-    await this.client.publish(wire, encoder.encode(JSON.stringify(record)));
+    const h = headers();
+    h.set(DEAD_LETTER_REASON_HEADER, headerValue(record.reason));
+    h.set(DEAD_LETTER_DELIVERIES_HEADER, String(record.deliveryCount));
+    await this.client.publish(wire, encoder.encode(JSON.stringify(record)), { headers: h });
   }
 
   /** Reads every dead letter currently stored (for tests and the operator tools). */
@@ -411,6 +419,13 @@ export class JetStreamTransport implements EventTransport {
 }
 
 const REQUEST_ID_HEADER = 'x-request-id';
+export const DEAD_LETTER_REASON_HEADER = 'x-dead-letter-reason';
+export const DEAD_LETTER_DELIVERIES_HEADER = 'x-dead-letter-deliveries';
+
+/** A header value is one line: the reason's line breaks become spaces, and it keeps its first 1,024 characters. */
+function headerValue(text: string): string {
+  return text.replace(/[\r\n]+/g, ' ').slice(0, 1_024);
+}
 const TRACEPARENT_HEADER = 'traceparent';
 
 function traceHeaders(trace: TraceContext): MsgHdrs {

@@ -1,4 +1,4 @@
-import { type ApplyResult, type EventData, Listener, type MessageContext, type Subjects } from '@ticketing/common/events';
+import { type ApplyResult, type EventData, Listener, type MessageContext, orderedBy, Subjects } from '@ticketing/common/events';
 import { applyOrderEvent } from '../../services/tickets';
 import { QUEUE_GROUP } from '../queue-group';
 
@@ -9,11 +9,19 @@ export abstract class OrderEventListener<S extends OrderSubject> extends Listene
   readonly queueGroup = QUEUE_GROUP;
 
   /** Every order event changes its ticket: one ticket's order events run one at a time. */
-  protected override orderingKey(order: EventData<S>): string {
-    return order.ticket.id;
-  }
+  protected override readonly policies = { ordering: orderedBy<EventData<S>>((order) => order.ticket.id) };
 
   onMessage(order: EventData<S>, message?: MessageContext): Promise<ApplyResult> {
     return applyOrderEvent(order, message?.trace);
   }
+}
+
+/** A new order reserves its ticket. */
+export class OrderCreatedListener extends OrderEventListener<typeof Subjects.OrderCreated> {
+  readonly subject = Subjects.OrderCreated;
+}
+
+/** A cancelled order frees its ticket; other status changes keep it held. */
+export class OrderUpdatedListener extends OrderEventListener<typeof Subjects.OrderUpdated> {
+  readonly subject = Subjects.OrderUpdated;
 }

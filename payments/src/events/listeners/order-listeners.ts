@@ -1,4 +1,4 @@
-import { type ApplyResult, type EventData, Listener, type MessageContext, OrderStatus, type Subjects } from '@ticketing/common/events';
+import { type ApplyResult, type EventData, Listener, type MessageContext, OrderStatus, Subjects } from '@ticketing/common/events';
 import type { Logger } from '@ticketing/common/http';
 import { applyOrderEvent } from '../../services/order-replica';
 import { refundIfPaid } from '../../services/payments';
@@ -28,4 +28,14 @@ export abstract class OrderEventListener<S extends OrderSubject> extends Listene
     if (result !== 'gap' && order.status === OrderStatus.Cancelled) await refundIfPaid(order.id, this.provider, this.logger);
     return result;
   }
+}
+
+/** A new order enters the replica. */
+export class OrderCreatedListener extends OrderEventListener<typeof Subjects.OrderCreated> {
+  readonly subject = Subjects.OrderCreated;
+}
+
+/** An order's new status (confirmed, cancelled, complete) reaches the replica; a cancellation refunds. */
+export class OrderUpdatedListener extends OrderEventListener<typeof Subjects.OrderUpdated> {
+  readonly subject = Subjects.OrderUpdated;
 }
