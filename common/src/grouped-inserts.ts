@@ -1,6 +1,7 @@
 // The driver's types through mongoose (`mongoose.mongo`): the peer that brings the driver, so no second copy to drift.
 import type { mongo } from 'mongoose';
 import { endOfTurn } from './end-of-turn';
+import { isDuplicateKeyError } from './errors/duplicate-key';
 
 /** What it needs of a collection: the driver's, or mongoose's `Model.collection` (which waits for the connection). */
 export interface InsertTarget<T> {
@@ -66,10 +67,9 @@ export class GroupedInserts<T> {
       if (!refused || bulk?.insertedCount !== docs.length - refused.size) {
         // The driver copies the first refusal's code onto the whole error: a caller that read a duplicate key
         // there would take its unwritten document for one written before. Such an error goes without a code.
-        const whole =
-          (err as { code?: unknown })?.code === 11000
-            ? new Error(`insert outcome unknown: ${(err as Error).message}`, { cause: err })
-            : (err ?? new Error('insert failed'));
+        const whole = isDuplicateKeyError(err)
+          ? new Error(`insert outcome unknown: ${(err as Error).message}`, { cause: err })
+          : (err ?? new Error('insert failed'));
         for (const done of settle) done(whole);
         return;
       }

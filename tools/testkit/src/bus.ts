@@ -32,15 +32,22 @@ interface ChannelInfo {
   subscriptions?: Array<{ queue_name?: string; durable_name?: string; pending_count: number; last_sent: number }>;
 }
 
+/** Opens one more transport (a service replica) with `open` and keeps it in `transports`, to be closed with the others. */
+function connector<T>(transports: T[], open: (clientId?: string) => Promise<T>): (clientId?: string) => Promise<T> {
+  return async (clientId) => {
+    const transport = await open(clientId);
+    transports.push(transport);
+    return transport;
+  };
+}
+
 export async function isolatedBus(kind: TransportKind, count: number): Promise<IsolatedBus> {
   if (kind === 'jetstream') {
     const names = isolatedJetStreamNames();
     const transports: JetStreamTransport[] = [];
-    const connect = async (clientId?: string) => {
-      const t = await JetStreamTransport.connect({ servers: natsUrl(), connectionName: clientId ?? `test-${transports.length}`, ...names });
-      transports.push(t);
-      return t;
-    };
+    const connect = connector(transports, (clientId) =>
+      JetStreamTransport.connect({ servers: natsUrl(), connectionName: clientId ?? `test-${transports.length}`, ...names }),
+    );
     for (let i = 0; i < count; i++) await connect();
     return {
       kind,
@@ -59,11 +66,9 @@ export async function isolatedBus(kind: TransportKind, count: number): Promise<I
   const tag = randomBytes(4).toString('hex');
   const prefixes = { subjectPrefix: `events_${tag}`, deadLetterPrefix: `deadletter_${tag}` };
   const transports: StanTransport[] = [];
-  const connect = async (clientId?: string) => {
-    const t = await StanTransport.connect({ url, clusterId, clientId: clientId ?? stanClientId('test'), ...prefixes });
-    transports.push(t);
-    return t;
-  };
+  const connect = connector(transports, (clientId) =>
+    StanTransport.connect({ url, clusterId, clientId: clientId ?? stanClientId('test'), ...prefixes }),
+  );
   for (let i = 0; i < count; i++) await connect();
   return {
     kind,
