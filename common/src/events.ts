@@ -12,7 +12,7 @@ export { type Ordering, orderedBy, perAggregate, unordered } from './events/cons
 export type { ListenerPolicies } from './events/consumer/policies';
 export { DEFAULT_RETRY, type RetryPolicy, retryPolicy } from './events/consumer/retry';
 export { connectEventBus, type EventBusConfig, eventBusConfigFromEnv, jetStreamNames, provisionEventBus } from './events/event-bus';
-export { Listener, type MessageContext } from './events/listener';
+export { HandlerDeadlineError, Listener, type MessageContext } from './events/listener';
 export {
   CANCEL_REASONS,
   CancelReason,

@@ -8,5 +8,5 @@ export { findById } from './find-by-id';
 export { GroupedInserts, type InsertTarget } from './grouped-inserts';
 export { GroupedReads } from './grouped-reads';
 export { KeyedQueue } from './keyed-queue';
-export { connectMongo, isMongoConnected, type MongoConnection } from './mongo-connection';
+export { connectMongo, isMongoConnected, type MongoConnection, type MongoConnectionOptions } from './mongo-connection';
 export { type ApplyToReplica, type VersionedReplicaOptions, versionedReplica } from './versioned-replica';

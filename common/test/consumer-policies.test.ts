@@ -174,3 +174,56 @@ describe('dead-lettering on JetStream', () => {
     expect(listener.calls).toBe(1);
   });
 });
+
+describe('the handler deadline on JetStream', () => {
+  let transports: JetStreamTransport[] = [];
+  afterEach(async () => {
+    await closeIsolated(transports);
+    transports = [];
+  });
+
+  /** Applies versions in order; its first call never returns (a database reply that never comes). */
+  class StuckOnceListener extends Listener<typeof Subjects.TicketUpdated> {
+    readonly queueGroup = 'stuck-service';
+    protected override readonly policies = { ackWaitMs: 1_000 };
+    applied: number[] = [];
+    calls = 0;
+
+    constructor(
+      bus: JetStreamTransport,
+      readonly subject: typeof Subjects.TicketUpdated,
+    ) {
+      super(bus);
+    }
+
+    async onMessage(data: EventData<typeof Subjects.TicketUpdated>): Promise<'applied' | 'stale' | 'gap'> {
+      this.calls++;
+      if (this.calls === 1) return new Promise(() => {});
+      const next = this.applied.length + 1;
+      if (data.version < next) return 'stale';
+      if (data.version > next) return 'gap';
+      this.applied.push(data.version);
+      return 'applied';
+    }
+  }
+
+  class TicketUpdatedPublisher extends Publisher<typeof Subjects.TicketUpdated> {
+    readonly subject = Subjects.TicketUpdated;
+  }
+
+  it('When a handler never returns, then its delivery is given up at the ack wait and the event and its successors are applied', async () => {
+    transports = await connectIsolated(1);
+    const [bus] = transports;
+    const listener = new StuckOnceListener(bus, Subjects.TicketUpdated);
+    await listener.listen();
+    const publisher = new TicketUpdatedPublisher(bus);
+    for (const version of [1, 2, 3]) {
+      await publisher.publish({ id: 'ticket-1', version, title: 'Concert', price: 10, userId: 'u1' });
+    }
+
+    // Without the deadline, every delivery of this aggregate would wait behind the first call for good.
+    await waitFor(async () => listener.applied.length === 3, { description: 'versions 1–3 applied', timeoutMs: 15_000 });
+    expect(listener.applied).toEqual([1, 2, 3]);
+    expect(await bus.listDeadLetters()).toEqual([]);
+  });
+});

@@ -4,7 +4,9 @@ import { newUser, sessionCookie, type TestUser } from '@ticketing/testkit/sessio
 import { Types } from 'mongoose';
 import request from 'supertest';
 import { Order } from '../src/models/order';
+import { Ticket } from '../src/models/ticket';
 import { ActiveOrders } from '../src/services/active-orders';
+import { PLACING_CLAIM_MS } from '../src/services/orders';
 import { app, EXPIRATION_SECONDS, MAX_ACTIVE, replicaTicket } from './helpers';
 
 useTestDatabase();
@@ -77,15 +79,30 @@ describe('POST /api/orders', () => {
     expect(await Order.countDocuments()).toBe(0);
   });
 
-  it('When twenty orders for one ticket race, then exactly one succeeds and the rest get 400', async () => {
-    const ticket = await replicaTicket();
+  it('When twenty orders race for each of twenty tickets at once, then exactly one per ticket succeeds, the rest get 400, and no claim is left', async () => {
+    const tickets = await Promise.all(Array.from({ length: 20 }, (_, i) => replicaTicket(`Race ${i}`)));
     const users = Array.from({ length: 20 }, (_, i) => newUser(`racer${i}`));
-    const results = await Promise.all(users.map((u) => placeOrder(ticket.id, u)));
+    const results = await Promise.all(tickets.flatMap((t) => users.map((u) => placeOrder(t.id, u))));
 
-    const statuses = results.map((r) => r.status);
-    expect(statuses.filter((s) => s === 201)).toHaveLength(1);
-    expect(statuses.filter((s) => s === 400)).toHaveLength(19);
-    expect(await Order.countDocuments({ ticket: ticket._id })).toBe(1);
+    for (const [i, ticket] of tickets.entries()) {
+      const statuses = results.slice(i * 20, (i + 1) * 20).map((r) => r.status);
+      expect(statuses.filter((s) => s === 201)).toHaveLength(1);
+      expect(statuses.filter((s) => s === 400)).toHaveLength(19);
+      expect(await Order.countDocuments({ ticket: ticket._id })).toBe(1);
+    }
+    expect(await Ticket.countDocuments({ placingUntil: { $exists: true } })).toBe(0);
+  });
+
+  it("When a placing request died holding the ticket's claim, then orders are refused until the claim lapses, then accepted", async () => {
+    const ticket = await replicaTicket();
+    await Ticket.updateOne({ _id: ticket._id }, { $set: { placingUntil: new Date(Date.now() + PLACING_CLAIM_MS) } });
+    const refused = await placeOrder(ticket.id).expect(400);
+    expect(refused.body).toEqual({ errors: [{ message: 'Ticket is already reserved', field: 'ticketId' }] });
+    expect(await Order.countDocuments()).toBe(0);
+
+    await Ticket.updateOne({ _id: ticket._id }, { $set: { placingUntil: new Date(Date.now() - 1) } });
+    await placeOrder(ticket.id).expect(201);
+    expect((await Ticket.findById(ticket._id).lean())?.placingUntil).toBeUndefined();
   });
 
   it(`When a buyer holds ${MAX_ACTIVE} active orders, then another is refused with 400 until one is cancelled`, async () => {

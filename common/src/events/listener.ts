@@ -37,6 +37,8 @@ export interface MessageContext {
  *   `ack()`/`nak()`; an error the policy calls permanent dead-letters the message at once, any other is
  *   logged and the message redelivered after a back-off; on the last delivery (a failure, or a gap that
  *   never filled) the message is dead-lettered instead;
+ * - deadline: a handler still running when the ack wait (`ackWaitMs`) ends is given up, as if it failed, so
+ *   a call that never answers cannot hold its aggregate's later events (queued behind it) for good;
  * - dead-lettering: the record (payload, reason, delivery count) goes to the dead letters, and the message
  *   is never delivered again.
  * The same composition runs on every transport. Nothing a handler does can crash the process.
@@ -94,13 +96,14 @@ export abstract class Listener<S extends Subject> {
     const started = isDebug ? performance.now() : 0;
     let settlement: Settlement | undefined;
     try {
-      const result = await this.onMessage(data, {
+      const handling = this.onMessage(data, {
         subject: message.subject,
         deliveryCount: message.deliveryCount,
         ack: () => message.ack(),
         nak: (delayMs) => message.nak(delayMs),
         trace: message.trace && { requestId: message.trace.requestId, traceparent: continueTrace(message.trace.traceparent) },
       });
+      const result = await withinDeadline(handling, this.effectivePolicies.ackWaitMs);
       if (isDebug) {
         this.logger?.debug(
           { ...this.about(message), id: data.id, version: data.version, result, ms: performance.now() - started },
@@ -142,4 +145,25 @@ export abstract class Listener<S extends Subject> {
       ...(message.trace ? { requestId: message.trace.requestId, traceparent: message.trace.traceparent } : {}),
     };
   }
+}
+
+/** A handler that had not finished when its delivery's ack wait ended (the server is delivering it again). */
+export class HandlerDeadlineError extends Error {
+  constructor(ms: number) {
+    super(`handler still running after ${ms} ms (the ack wait); this delivery is given up`);
+    this.name = 'HandlerDeadlineError';
+  }
+}
+
+/**
+ * The handler's outcome, or a `HandlerDeadlineError` after `ms`. The handler itself cannot be stopped: it may
+ * still finish while the redelivery runs, as when the server hands a slow delivery to another replica of the
+ * service, which handlers are written for (their writes are conditional on what they read).
+ */
+function withinDeadline<T>(handling: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new HandlerDeadlineError(ms)), ms);
+  });
+  return Promise.race([handling, deadline]).finally(() => clearTimeout(timer));
 }

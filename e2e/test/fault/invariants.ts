@@ -206,10 +206,31 @@ export async function awaitConvergence(system: TestSystem, ledger: Ledger): Prom
     { description: 'convergence', timeoutMs: 120_000, intervalMs: 500 },
   ).catch((err: Error) => {
     const processes = Object.entries(system.services).map(([name, p]) => `${name}: ${p.isRunning ? 'running' : 'NOT running'}`);
-    const tails = Object.keys(system.services).map((name) => `--- ${name} log ---\n${logTail(path.join(system.logDir, `${name}.log`))}`);
-    throw new Error([err.message, ...last.slice(0, 20), ...processes, ...tails].join('\n'));
+    const logs = Object.keys(system.services).map((name) => [name, path.join(system.logDir, `${name}.log`)] as const);
+    const tails = logs.map(([name, file]) => `--- ${name} log ---\n${logTail(file)}`);
+    // The first few ids that disagree, and every log line that names them (what happened to that event).
+    const ids = [...new Set(last.join(' ').match(/\b[0-9a-f]{24}\b/g) ?? [])].slice(0, 3);
+    const about = ids.map((id) => `--- lines naming ${id} ---\n${logs.map(([name, file]) => linesNaming(name, file, id)).join('\n')}`);
+    throw new Error([err.message, ...last.slice(0, 20), ...processes, ...about, ...tails].join('\n'));
   });
   return Date.now() - startedAt;
+}
+
+/** The last lines of a service's log that name `id`. */
+function linesNaming(service: string, file: string, id: string): string {
+  try {
+    const lines = readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((line) => line.includes(id));
+    return lines.length === 0
+      ? `${service}: (none)`
+      : lines
+          .slice(-8)
+          .map((line) => `${service}: ${line.slice(0, 600)}`)
+          .join('\n');
+  } catch {
+    return `${service}: (no log)`;
+  }
 }
 
 /** A service's last warnings and errors other than request lines (dead letters, failed deliveries), then its last lines. */

@@ -12,6 +12,8 @@ export interface TicketAttrs {
   version: number;
   /** How many orders were placed for the ticket: each new order takes the next number (see `createOrder`). */
   placements?: number;
+  /** While an order is being placed for the ticket: until when that request's claim lasts (see `createOrder`). */
+  placingUntil?: Date;
 }
 
 const ticketSchema = new Schema<TicketAttrs>(
@@ -21,6 +23,7 @@ const ticketSchema = new Schema<TicketAttrs>(
     userId: { type: String },
     version: { type: Number, required: true },
     placements: { type: Number },
+    placingUntil: { type: Date },
   },
   {
     versionKey: false,

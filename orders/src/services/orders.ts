@@ -21,17 +21,25 @@ import type { ActiveOrders } from './active-orders';
 
 const RESERVED = 'Ticket is already reserved';
 
+/** How long a buyer's claim on a ticket lasts if the request that took it never gives it back (a crash). */
+export const PLACING_CLAIM_MS = 10_000;
+
 /**
  * Places an order for a ticket, against the ticket version the replica has. The order and its
  * `order:created` event are one insert; the unique reservation key makes the database refuse a second
  * active order for the same ticket, however many requests race. The order stays `created` until tickets
  * decides the reservation (`applyReservationDecision`).
  *
- * The order also takes the next number in the ticket's line of orders (one atomic increment on the
- * replica): as at most one order per ticket is active at a time, an order with a higher number was placed
- * after every lower one had ended, which lets tickets decide a reservation once, whatever order events
- * arrive in. A request refused for what it asks (an unknown, own or held ticket) is refused before that
- * increment, so it changes nothing; only a lost race between two buyers leaves a number unused.
+ * Buyers who race for one ticket take turns on its replica instead: one conditional update claims the ticket
+ * for the placing request (and takes the next number in the ticket's line of orders), the others are refused
+ * there as for a held ticket. Racing inserts on a unique key are what some engines handle worst: FerretDB 2
+ * on PostgreSQL answers a fraction of them with a deadlock, not a duplicate key, and stalls others. A claim
+ * is given back as soon as the insert is decided, and lapses after `PLACING_CLAIM_MS` if the request dies.
+ *
+ * The placement number: as at most one order per ticket is active at a time, an order with a higher number
+ * was placed after every lower one had ended, which lets tickets decide a reservation once, whatever order
+ * events arrive in. A request refused for what it asks (an unknown, own or held ticket) is refused before
+ * the claim, so it changes nothing; a claim whose insert then finds the ticket held leaves a number unused.
  */
 export async function createOrder(
   userId: string,
@@ -43,9 +51,15 @@ export async function createOrder(
   if (!seen) throw new NotFoundError('Ticket not found');
   if (seen.userId === userId) throw new BadRequestError('You cannot order your own ticket', 'ticketId');
   if (isHeld) throw new BadRequestError(RESERVED, 'ticketId');
-  const ticket = await Ticket.findByIdAndUpdate(ticketId, { $inc: { placements: 1 } }, { new: true });
-  // Replicas are never deleted: it was there a moment ago.
-  if (!ticket) throw new NotFoundError('Ticket not found');
+  const now = Date.now();
+  const ticket = await Ticket.findOneAndUpdate(
+    { _id: ticketId, $or: [{ placingUntil: { $exists: false } }, { placingUntil: { $lte: new Date(now) } }] },
+    { $inc: { placements: 1 }, $set: { placingUntil: new Date(now + PLACING_CLAIM_MS) } },
+    { new: true },
+  );
+  // Replicas are never deleted: it was there a moment ago, so another buyer's request holds the claim.
+  if (!ticket) throw new BadRequestError(RESERVED, 'ticketId');
+  const placement = ticket.placements ?? 1;
   const order = new Order({
     userId,
     status: OrderStatus.Created,
@@ -53,7 +67,7 @@ export async function createOrder(
     ticket: ticket._id,
     ticketPrice: ticket.price,
     ticketVersion: ticket.version,
-    ticketPlacement: ticket.placements ?? 1,
+    ticketPlacement: placement,
     version: 0,
     reservationKey: ticket.id,
   });
@@ -63,6 +77,9 @@ export async function createOrder(
   } catch (err) {
     if (isDuplicateKeyError(err)) throw new BadRequestError(RESERVED, 'ticketId');
     throw err;
+  } finally {
+    // Only our own claim (a later buyer's, taken after ours lapsed, has a higher number); if this fails, it lapses.
+    await Ticket.updateOne({ _id: ticket._id, placements: placement }, { $unset: { placingUntil: 1 } }).catch(() => undefined);
   }
   return withTicket(order, ticket);
 }

@@ -10,7 +10,10 @@ export interface ListenerPolicies<D> {
   readonly ordering: Ordering<D>;
   /** Deliveries handled at once, whatever their order allows (default 32). */
   readonly concurrency: number;
-  /** How long a delivery may stay unsettled before the server delivers it again (default 10 s). */
+  /**
+   * How long a delivery may stay unsettled before the server delivers it again (default 10 s); also the
+   * handler's deadline, after which the listener gives the delivery up as failed.
+   */
   readonly ackWaitMs: number;
 }
 
