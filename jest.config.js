@@ -13,7 +13,7 @@ module.exports = {
   transform: { '^.+\\.ts$': 'ts-jest' },
   moduleNameMapper: {
     // The package's entry points (its `exports`), from source; nothing else of common is importable by name.
-    '^@ticketing/common/(errors|http|events|mongo|outbox|jetstream|stan)$': '<rootDir>/common/src/$1.ts',
+    '^@ticketing/common/(errors|http|events|mongo|outbox|jetstream|stan)$': '<rootDir>/common/src/$1/index.ts',
     '^@ticketing/(stack|testkit|launcher)/(.*)$': '<rootDir>/tools/$1/src/$2',
     // Each service's API description (its `./api` export), from source.
     '^@ticketing/(auth|tickets|orders|payments)/api$': '<rootDir>/$1/src/api.ts',

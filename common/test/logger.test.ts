@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { TurnBatchedLines } from '../src/logger';
+import { TurnBatchedLines } from '../src/support/logger';
 
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 

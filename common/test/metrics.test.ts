@@ -5,7 +5,7 @@ import { waitFor } from '@ticketing/stack/wait-for';
 import { closeIsolated, connectIsolated } from '@ticketing/testkit/nats';
 import { Router } from 'express';
 import request from 'supertest';
-import { instrumentTransport } from '../src/metrics';
+import { instrumentTransport } from '../src/http/metrics';
 
 /** The value of one sample in Prometheus text output, or undefined. */
 function sample(text: string, name: string, labels: Record<string, string>): number | undefined {

@@ -1,5 +1,5 @@
 import { canTransition, EXPIRING_STATUSES, ORDER_STATUSES, OrderStatus } from '@ticketing/common/events';
-import { HOLDING_STATUSES } from '../src/events/order-status';
+import { HOLDING_STATUSES } from '../src/ticketing/order-status';
 
 describe('the order lifecycle', () => {
   const allowed = [

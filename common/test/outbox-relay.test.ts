@@ -6,7 +6,7 @@ import { isolatedBus } from '@ticketing/testkit/bus';
 import { useTestDatabase } from '@ticketing/testkit/mongo';
 import { closeIsolated, connectIsolated } from '@ticketing/testkit/nats';
 import { model, Schema, Types } from 'mongoose';
-import { pendingEventsField } from '../src/events/outbox';
+import { pendingEventsField } from '../src/outbox/pending-events';
 
 /** An aggregate with an outbox, shaped like the services' tickets and orders. */
 const Aggregate = model(

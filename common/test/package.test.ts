@@ -844,7 +844,7 @@ describe('the published package', () => {
       ...Object.fromEntries(await Promise.all(packed.map(async (file) => [file, await readFile(path.join(installed, file), 'utf8')]))),
     };
     // The scan sees type-only imports too (the grouped inserts take the driver's types from mongoose alone).
-    expect(importedPackages(files['src/grouped-inserts.ts'])).toEqual(['mongoose']);
+    expect(importedPackages(files['src/mongo/grouped-inserts.ts'])).toEqual(['mongoose']);
     expect(undeclaredImports(files, manifest)).toEqual({});
   });
 

@@ -6,7 +6,7 @@ import { type IsolatedBus, isolatedBus, type TransportKind } from '@ticketing/te
 import { useTestDatabase } from '@ticketing/testkit/mongo';
 import { closeIsolated, connectIsolated } from '@ticketing/testkit/nats';
 import { model, Schema, Types } from 'mongoose';
-import { pendingEventsField } from '../src/events/outbox';
+import { pendingEventsField } from '../src/outbox/pending-events';
 
 /**
  * What a stopping service does with the messages and events it holds, on the real servers: a listener

@@ -3,7 +3,7 @@ import type { TraceContext } from '@ticketing/common/http';
 import type { JetStreamTransport } from '@ticketing/common/jetstream';
 import { waitFor } from '@ticketing/stack/wait-for';
 import { closeIsolated, connectIsolated } from '@ticketing/testkit/nats';
-import { continueTrace } from '../src/trace';
+import { continueTrace } from '../src/support/trace';
 
 /** The trace of a request, carried by the events it causes (JetStream headers) into the listeners. */
 

@@ -13,9 +13,9 @@ export interface EnvRead {
 
 /** The reader's methods, from `interface EnvReader` in common: a method added there is picked up here. */
 function readerMethods(): string[] {
-  const source = readFileSync(path.join(repoRoot, 'common/src/config/env.ts'), 'utf8');
+  const source = readFileSync(path.join(repoRoot, 'common/src/support/env.ts'), 'utf8');
   const body = /export interface EnvReader \{([\s\S]*?)\n\}/.exec(source)?.[1];
-  if (!body) throw new Error('common/src/config/env.ts: interface EnvReader not found');
+  if (!body) throw new Error('common/src/support/env.ts: interface EnvReader not found');
   return [...body.matchAll(/^\s*(\w+)\s*[<(]/gm)].map((m) => m[1]);
 }
 

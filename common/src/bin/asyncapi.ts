@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { asyncApiDocument } from '../events/asyncapi';
+import { asyncApiDocument } from '../ticketing/asyncapi';
 
 const { version } = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
 process.stdout.write(`${JSON.stringify(asyncApiDocument(version), null, 2)}\n`);

@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+import { eventBusConfigFromEnv, provisionEventBus } from '../events/event-bus';
+import { redactServers } from '../events/transports/nats-endpoint';
 /**
  * `ticketing-provision-event-bus`: creates the JetStream streams (events, dead letters) with their bounds, or
  * updates the bounds of existing ones, as the admin identity, before the services start (they may not create
@@ -6,9 +8,7 @@
  * `EVENT_TRANSPORT`, `EVENT_NAMESPACE` and the stream bounds (`EVENTS_MAX_AGE_DAYS`, …). Exits 0 when done,
  * 1 with one line saying why otherwise. Nothing to do on NATS Streaming.
  */
-import { ConfigError } from '../config/env';
-import { eventBusConfigFromEnv, provisionEventBus } from '../events/event-bus';
-import { redactServers } from '../events/transports/nats-endpoint';
+import { ConfigError } from '../support/env';
 
 async function main(): Promise<void> {
   const config = eventBusConfigFromEnv('provision');

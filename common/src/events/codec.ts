@@ -1,6 +1,6 @@
 import type { z } from 'zod';
-import { type EventData, eventSchemas } from './schemas';
-import type { Subject } from './subjects';
+import { type EventData, eventSchemas } from '../ticketing/schemas';
+import type { Subject } from '../ticketing/subjects';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

@@ -1,5 +1,5 @@
-import { type EnvReader, envReader } from '../config/env';
-import type { Logger } from '../logger';
+import { type EnvReader, envReader } from '../support/env';
+import type { Logger } from '../support/logger';
 import type { EventTransport } from './transport';
 import { stanClientId } from './transports/names';
 import { STREAM_LIMITS, type StreamLimits } from './transports/stream-limits';
@@ -113,8 +113,8 @@ const TRANSPORT_CLIENTS = {
 } as const;
 
 interface TransportModules {
-  jetstream: typeof import('./transports/jetstream');
-  stan: typeof import('./transports/stan');
+  jetstream: typeof import('../jetstream/transport');
+  stan: typeof import('../stan/transport');
 }
 
 /**
@@ -123,7 +123,7 @@ interface TransportModules {
  */
 function loadTransport<K extends keyof TransportModules>(kind: K): TransportModules[K] {
   try {
-    return kind === 'stan' ? require('./transports/stan') : require('./transports/jetstream');
+    return kind === 'stan' ? require('../stan/transport') : require('../jetstream/transport');
   } catch (err) {
     const clients: readonly string[] = TRANSPORT_CLIENTS[kind];
     const message = err instanceof Error ? err.message : '';

@@ -1,11 +1,11 @@
-import type { Logger } from '../logger';
-import { continueTrace, type TraceContext } from '../trace';
+import type { Logger } from '../support/logger';
+import { continueTrace, type TraceContext } from '../support/trace';
+import type { EventData } from '../ticketing/schemas';
+import type { Subject } from '../ticketing/subjects';
 import { decodeEvent, EventValidationError } from './codec';
 import { deadLetterRecord, sendToDeadLetters } from './consumer/dead-letter';
 import { type ListenerPolicies, resolvePolicies } from './consumer/policies';
 import { afterError, afterResult, type Settlement } from './consumer/retry';
-import type { EventData } from './schemas';
-import type { Subject } from './subjects';
 import type { DeliveredMessage, EventTransport, Subscription } from './transport';
 import type { ApplyResult } from './versioning';
 

@@ -1,12 +1,12 @@
-import { sessionSubjects } from '../session-revocation';
-import { type Subject, Subjects } from './subjects';
+import { sessionSubjects } from '../http/session-revocation';
+import type { Subject } from '../ticketing/subjects';
 import { durableName } from './transports/names';
 import { inboxPrefixOf } from './transports/nats-endpoint';
 
 /**
  * Who may do what on the bus: each service's own NATS identity, and the rights it gets from the server.
- * The catalogue below is the ARCHITECTURE event table as data; `busPermissions` turns an entry into
- * nats-server permissions. The local stack writes them into its server configs and infra/k8s holds the same
+ * The catalogue (`BUS_IDENTITIES`, in `ticketing/identities.ts`) is the ARCHITECTURE event table as data;
+ * the functions here turn an entry into nats-server permissions. The local stack writes them into its server configs and infra/k8s holds the same
  * (a test compares them), so a service that publishes another service's event, or reads another service's
  * consumer, is refused by the server itself.
  */
@@ -22,33 +22,6 @@ export interface BusIdentity {
   /** auth announces revoked sessions and answers for the list of them; every other service follows them. */
   sessions: 'announce' | 'follow';
 }
-
-export type ServiceIdentityName = 'auth' | 'tickets' | 'orders' | 'payments';
-
-export const BUS_IDENTITIES: Readonly<Record<ServiceIdentityName, BusIdentity>> = {
-  auth: { user: 'auth', publishes: [], listens: [], sessions: 'announce' },
-  tickets: {
-    user: 'tickets',
-    queueGroup: 'tickets-service',
-    publishes: [Subjects.TicketCreated, Subjects.TicketUpdated, Subjects.ReservationDecided],
-    listens: [Subjects.OrderCreated, Subjects.OrderUpdated],
-    sessions: 'follow',
-  },
-  orders: {
-    user: 'orders',
-    queueGroup: 'orders-service',
-    publishes: [Subjects.OrderCreated, Subjects.OrderUpdated],
-    listens: [Subjects.TicketCreated, Subjects.TicketUpdated, Subjects.ReservationDecided, Subjects.PaymentCreated],
-    sessions: 'follow',
-  },
-  payments: {
-    user: 'payments',
-    queueGroup: 'payments-service',
-    publishes: [Subjects.PaymentCreated],
-    listens: [Subjects.OrderCreated, Subjects.OrderUpdated],
-    sessions: 'follow',
-  },
-};
 
 /** The identity that creates and bounds the streams (deploy or start-up time) and reads dead letters. */
 export const BUS_ADMIN_USER = 'admin';
@@ -123,30 +96,4 @@ export interface NatsUserEntry {
   user: string;
   password: string;
   permissions?: SubjectPermissions;
-}
-
-/**
- * The `authorization` block for a nats-server config: the admin (everything), the service identities, and on
- * NATS Streaming the streaming server's own internal connection. `passwords` maps user → password (or a bcrypt
- * hash, which nats-server accepts in place of the password).
- */
-export function natsAuthorization(
-  passwords: Readonly<Record<string, string>>,
-  server: { kind: 'jetstream' } | { kind: 'stan'; clusterId: string; internalUser: string },
-): { users: NatsUserEntry[] } {
-  const password = (user: string) => {
-    const value = passwords[user];
-    if (!value) throw new Error(`no NATS password for user ${user}`);
-    return value;
-  };
-  const users: NatsUserEntry[] = [{ user: BUS_ADMIN_USER, password: password(BUS_ADMIN_USER) }];
-  if (server.kind === 'stan') users.push({ user: server.internalUser, password: password(server.internalUser) });
-  for (const identity of Object.values(BUS_IDENTITIES)) {
-    users.push({
-      user: identity.user,
-      password: password(identity.user),
-      permissions: server.kind === 'stan' ? stanPermissions(identity, server.clusterId) : jetStreamPermissions(identity),
-    });
-  }
-  return { users };
 }

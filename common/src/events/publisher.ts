@@ -1,7 +1,7 @@
-import type { TraceContext } from '../trace';
+import type { TraceContext } from '../support/trace';
+import type { EventData } from '../ticketing/schemas';
+import type { Subject } from '../ticketing/subjects';
 import { encodeText, serializeEvent } from './codec';
-import type { EventData } from './schemas';
-import type { Subject } from './subjects';
 import type { EventTransport } from './transport';
 
 /**

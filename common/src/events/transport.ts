@@ -1,4 +1,4 @@
-import type { TraceContext } from '../trace';
+import type { TraceContext } from '../support/trace';
 
 /**
  * What a message transport must offer the Publisher/Listener classes. JetStream implements it today;

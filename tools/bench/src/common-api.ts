@@ -4,7 +4,7 @@
  * either version fits, and checked at load time so an API change is reported, not a crash later.
  * Loaded by file, not through the package's `exports`: a baseline may predate the subpaths (1.0).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 export interface TicketEvent {
@@ -63,29 +63,38 @@ const REQUIRED = ['JetStreamTransport', 'Publisher', 'Listener', 'jetStreamNames
 const cache = new Map<string, CommonApi>();
 
 /**
- * `<root>/common/dist/events.js` (1.0 and later; `SubjectMapping` is internal there), with
- * `JetStreamTransport` from `jetstream.js` where the transports have their own entry points, or, in a tree
- * from before the subpaths, `<root>/common/dist/index.js`; checked for what the bench uses.
+ * The tree's `@ticketing/common` as its `package.json` exports it (`./events`, and `./jetstream` where the
+ * transports have their own entry points; `SubjectMapping` is internal, found where that layout keeps it), or,
+ * in a tree from before the subpaths, `<root>/common/dist/index.js`; checked for what the bench uses.
  */
 export function loadCommon(root: string): CommonApi {
   const dist = path.join(root, 'common', 'dist');
-  const events = path.join(dist, 'events.js');
-  const hasSubpaths = existsSync(events);
+  const exported = (entry: string): string | undefined => {
+    const manifest = JSON.parse(readFileSync(path.join(root, 'common', 'package.json'), 'utf8')) as {
+      exports?: Record<string, { require?: string } | string>;
+    };
+    const target = manifest.exports?.[entry];
+    const file = typeof target === 'string' ? target : target?.require;
+    return file ? path.join(root, 'common', file) : undefined;
+  };
+  const events = exported('./events');
+  const hasSubpaths = events !== undefined && existsSync(events);
   const file = hasSubpaths ? events : path.join(dist, 'index.js');
   const cached = cache.get(file);
   if (cached) return cached;
-  const jetstream = path.join(dist, 'jetstream.js');
+  const jetstream = exported('./jetstream');
   const loaded = {
     ...(require(file) as Record<string, unknown>),
-    ...(existsSync(jetstream) ? (require(jetstream) as Record<string, unknown>) : {}),
+    ...(jetstream && existsSync(jetstream) ? (require(jetstream) as Record<string, unknown>) : {}),
   };
   const missing = REQUIRED.filter((name) => loaded[name] === undefined);
   if (missing.length > 0) throw new Error(`${file} does not export ${missing.join(', ')}`);
   const connect = (loaded.JetStreamTransport as { connect?: unknown }).connect;
   if (typeof connect !== 'function') throw new Error(`${file}: JetStreamTransport.connect is not a function`);
-  const mapping = hasSubpaths
-    ? (require(path.join(dist, 'events', 'transports', 'subject-mapping.js')) as Pick<CommonApi, 'SubjectMapping'>)
-    : {};
+  const mappingFile = hasSubpaths
+    ? path.join(path.dirname(file), path.basename(file) === 'index.js' ? '' : 'events', 'transports', 'subject-mapping.js')
+    : undefined;
+  const mapping = mappingFile ? (require(mappingFile) as Pick<CommonApi, 'SubjectMapping'>) : {};
   const api = { ...(loaded as unknown as Omit<CommonApi, 'file'>), ...mapping, file };
   cache.set(file, api);
   return api;

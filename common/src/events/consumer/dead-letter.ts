@@ -3,7 +3,7 @@
  * and replay it (`npm run dead-letters`), and is then never delivered again.
  */
 import { createHash } from 'node:crypto';
-import type { Logger } from '../../logger';
+import type { Logger } from '../../support/logger';
 import { payloadText } from '../codec';
 import type { DeadLetter, DeliveredMessage, EventTransport } from '../transport';
 

@@ -3,7 +3,7 @@
  * hands deliveries over in arrival order; an ordering keeps that order where it matters and lets the rest run
  * concurrently (up to the consumer's concurrency).
  */
-import { KeyedQueue } from '../../keyed-queue';
+import { KeyedQueue } from '../../support/keyed-queue';
 
 export interface Ordering<D> {
   /** Runs `task`, the handling of `data`, when the events it must follow have been handled. */

@@ -3,6 +3,10 @@
  * validation, the error handler, health and metrics, logging, configuration, the request trace and the
  * process lifecycle (start, graceful shutdown). Needs express; not mongoose or NATS.
  */
+
+export { ConfigError, type EnvReader, envReader } from '../support/env';
+export { createLogger, type Logger } from '../support/logger';
+export type { TraceContext } from '../support/trace';
 export {
   type ApiResponse,
   type ApiRoute,
@@ -15,8 +19,6 @@ export {
   SERVER_ERRORS,
   UNAUTHORIZED,
 } from './api-contract';
-export { ConfigError, type EnvReader, envReader } from './config/env';
-export { createLogger, type Logger } from './logger';
 export { ServiceMetrics } from './metrics';
 export {
   currentUser,
@@ -51,4 +53,3 @@ export {
   sessionSubjects,
 } from './session-revocation';
 export { Shutdown, ShutdownInProgressError, type ShutdownOptions } from './shutdown';
-export type { TraceContext } from './trace';

@@ -1,5 +1,5 @@
 import type { Model, Types } from 'mongoose';
-import { endOfTurn } from './end-of-turn';
+import { endOfTurn } from '../support/end-of-turn';
 import { findById } from './find-by-id';
 
 interface Waiting<D> {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { Signals } from './events/transport';
-import type { Logger } from './logger';
+import type { Signals } from '../events/transport';
+import type { Logger } from '../support/logger';
 
 /**
  * Ending a session before its expiry. auth records each signed-out session (its token id, `jti`, with the

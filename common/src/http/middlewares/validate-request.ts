@@ -1,7 +1,7 @@
 import type { RequestHandler } from 'express';
 import { z } from 'zod';
-import type { ErrorItem } from '../errors/custom-error';
-import { RequestValidationError } from '../errors/request-validation-error';
+import type { ErrorItem } from '../../errors/custom-error';
+import { RequestValidationError } from '../../errors/request-validation-error';
 
 export function issuesToErrors(issues: readonly z.core.$ZodIssue[]): ErrorItem[] {
   return issues.map((issue) => {

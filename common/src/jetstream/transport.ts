@@ -12,8 +12,6 @@ import {
   StorageType,
 } from '@nats-io/jetstream';
 import { connect, headers, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
-import { endOfTurn } from '../../end-of-turn';
-import type { TraceContext } from '../../trace';
 import type {
   DeadLetter,
   DeliveredMessage,
@@ -23,13 +21,15 @@ import type {
   Signals,
   SubscribeOptions,
   Subscription,
-} from '../transport';
-import { InFlight } from './in-flight';
-import { durableName } from './names';
-import { inboxPrefixOf, natsEndpoint } from './nats-endpoint';
-import { natsSignals } from './signals';
-import { STREAM_LIMITS, type StreamLimits } from './stream-limits';
-import { SubjectMapping } from './subject-mapping';
+} from '../events/transport';
+import { InFlight } from '../events/transports/in-flight';
+import { durableName } from '../events/transports/names';
+import { inboxPrefixOf, natsEndpoint } from '../events/transports/nats-endpoint';
+import { natsSignals } from '../events/transports/signals';
+import { STREAM_LIMITS, type StreamLimits } from '../events/transports/stream-limits';
+import { SubjectMapping } from '../events/transports/subject-mapping';
+import { endOfTurn } from '../support/end-of-turn';
+import type { TraceContext } from '../support/trace';
 
 type StreamBounds = { duplicate_window: number; max_age: number; max_bytes: number; max_msg_size: number; num_replicas: number };
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BUS_IDENTITIES } from './permissions';
+import { BUS_IDENTITIES } from './identities';
 import { eventSchemas } from './schemas';
 import { ALL_SUBJECTS, type Subject } from './subjects';
 
@@ -78,7 +78,7 @@ export function asyncApiDocument(version: string) {
       title: 'Ticketing events',
       version,
       description:
-        'Every change to a ticket, an order or a payment, announced with the full new state and its version. A listener applies an event only when its version is one more than its copy; one schema per event (common/src/events/schemas.ts).',
+        'Every change to a ticket, an order or a payment, announced with the full new state and its version. A listener applies an event only when its version is one more than its copy; one schema per event (common/src/ticketing/schemas.ts).',
     },
     defaultContentType: 'application/json',
     servers: {

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestHandler } from 'express';
-import type { Logger } from '../logger';
-import { continueTrace, REQUEST_ID, type TraceContext } from '../trace';
+import type { Logger } from '../../support/logger';
+import { continueTrace, REQUEST_ID, type TraceContext } from '../../support/trace';
 
 type TracedRequest = IncomingMessage & { trace: TraceContext };
 

@@ -1,4 +1,4 @@
-import type { Logger } from './logger';
+import type { Logger } from '../support/logger';
 
 /** One thing to release on the way out: stop HTTP, stop the listeners, flush the relay, close NATS or the DB. */
 export interface ShutdownStep {

@@ -1,5 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { DeadLetter, EventTransport, MessageHandler, PublishOptions, SubscribeOptions } from './events/transport';
+import type { DeadLetter, EventTransport, MessageHandler, PublishOptions, SubscribeOptions } from '../events/transport';
 
 /**
  * The Prometheus metrics of one service: HTTP latency by route and status, the event flow by subject

@@ -1,5 +1,5 @@
 import type { Request, RequestHandler } from 'express';
-import { NotAuthorizedError } from '../errors/not-authorized-error';
+import { NotAuthorizedError } from '../../errors/not-authorized-error';
 import type { UserPayload } from './current-user';
 
 export const requireAuth: RequestHandler = (req, _res, next) => {

@@ -1,7 +1,7 @@
 // The driver's types through mongoose (`mongoose.mongo`): the peer that brings the driver, so no second copy to drift.
 import type { mongo } from 'mongoose';
-import { endOfTurn } from './end-of-turn';
-import { isDuplicateKeyError } from './errors/duplicate-key';
+import { isDuplicateKeyError } from '../errors/duplicate-key';
+import { endOfTurn } from '../support/end-of-turn';
 
 /** What it needs of a collection: the driver's, or mongoose's `Model.collection` (which waits for the connection). */
 export interface InsertTarget<T> {

@@ -1,7 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { CustomError, type ErrorItem } from '../errors/custom-error';
-import { NotFoundError } from '../errors/not-found-error';
-import type { Logger } from '../logger';
+import { CustomError, type ErrorItem } from '../../errors/custom-error';
+import { NotFoundError } from '../../errors/not-found-error';
+import type { Logger } from '../../support/logger';
 
 /** Errors raised by express's body parser carry a `type`, a 4xx `status` and `expose: true`. */
 interface ParserError {

@@ -4,5 +4,5 @@
  * Streaming is configured. Needs node-nats-streaming.
  */
 
-export { stanClientId } from './events/transports/names';
-export { StanTransport, type StanTransportOptions } from './events/transports/stan';
+export { stanClientId } from '../events/transports/names';
+export { StanTransport, type StanTransportOptions } from './transport';

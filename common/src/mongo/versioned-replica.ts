@@ -5,9 +5,9 @@
  * predecessor (`gap`: the listener offers it again later).
  */
 import { type Model, Types, type UpdateQuery } from 'mongoose';
+import { isDuplicateKeyError } from '../errors/duplicate-key';
+import { type ApplyResult, versionVerdict } from '../events/versioning';
 import { CONFLICT, whileConflicting } from './conflict-retry';
-import { isDuplicateKeyError } from './errors/duplicate-key';
-import { type ApplyResult, versionVerdict } from './events/versioning';
 
 interface Versioned {
   version: number;

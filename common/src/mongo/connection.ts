@@ -1,5 +1,5 @@
 import mongoose, { type ConnectOptions } from 'mongoose';
-import type { Logger } from './logger';
+import type { Logger } from '../support/logger';
 
 export interface MongoConnection {
   /** Stops the connection watchdog and disconnects (use this, not `mongoose.disconnect`, on shutdown). */

@@ -1,12 +1,13 @@
-import type { Logger } from '../logger';
-import { instrumentTransport, type ServiceMetrics } from '../metrics';
-import { followRevocations, RevokedSessions } from '../session-revocation';
-import type { Shutdown } from '../shutdown';
-import { connectEventBus, type EventBusConfig } from './event-bus';
-import type { Listener } from './listener';
-import { OutboxRelay, type OutboxSource } from './outbox';
-import type { Subject } from './subjects';
-import type { EventTransport, Subscription } from './transport';
+import { connectEventBus, type EventBusConfig } from '../events/event-bus';
+import type { Listener } from '../events/listener';
+import type { EventTransport, Subscription } from '../events/transport';
+import { instrumentTransport, type ServiceMetrics } from '../http/metrics';
+import { followRevocations, RevokedSessions } from '../http/session-revocation';
+import type { Shutdown } from '../http/shutdown';
+import type { Logger } from '../support/logger';
+import type { Subject } from '../ticketing/subjects';
+import type { OutboxSource } from './pending-events';
+import { OutboxRelay } from './relay';
 
 export interface EventRuntimeOptions {
   eventBus: EventBusConfig;

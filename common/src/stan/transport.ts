@@ -8,12 +8,12 @@ import type {
   Signals,
   SubscribeOptions,
   Subscription,
-} from '../transport';
-import { InFlight } from './in-flight';
-import { stanClientId } from './names';
-import { redactServers } from './nats-endpoint';
-import { type NatsV1Client, natsV1Signals } from './signals';
-import { SubjectMapping } from './subject-mapping';
+} from '../events/transport';
+import { InFlight } from '../events/transports/in-flight';
+import { stanClientId } from '../events/transports/names';
+import { redactServers } from '../events/transports/nats-endpoint';
+import { type NatsV1Client, natsV1Signals } from '../events/transports/signals';
+import { SubjectMapping } from '../events/transports/subject-mapping';
 
 export interface StanTransportOptions {
   /** e.g. `nats://127.0.0.1:4222`; credentials may be in the URL (`nats://user:password@host`). */
