@@ -718,7 +718,7 @@ describe('the published package', () => {
   it('When common is packed, then the tarball holds the entry points, their types, the docs and the sources of its maps, and no tests', async () => {
     const { exports } = JSON.parse(await readFile(path.join(commonDir, 'package.json'), 'utf8')) as { exports: Record<string, unknown> };
     expect(Object.keys(exports)).toEqual([...ENTRY_POINTS.map((entry) => `./${entry}`), './package.json', './asyncapi.json']);
-    const entryFiles = ENTRY_POINTS.flatMap((entry) => [`dist/${entry}.js`, `dist/${entry}.d.ts`]);
+    const entryFiles = ENTRY_POINTS.flatMap((entry) => [`dist/${entry}/index.js`, `dist/${entry}/index.d.ts`]);
     expect(tarballFiles).toEqual(expect.arrayContaining(['package.json', 'README.md', 'CHANGELOG.md', 'asyncapi.json', ...entryFiles]));
     expect(tarballFiles.filter((f) => /(^|\/)test\/|\.test\.[jt]s$|\.tsbuildinfo$|^(?!dist\/|src\/)[^/]+\//.test(f))).toEqual([]);
     for (const js of tarballFiles.filter((f) => f.endsWith('.js'))) {

@@ -75,7 +75,7 @@ export function loadCommon(root: string): CommonApi {
     };
     const target = manifest.exports?.[entry];
     const file = typeof target === 'string' ? target : target?.require;
-    return file ? path.join(root, 'common', file) : undefined;
+    return file ? path.resolve(root, 'common', file) : undefined;
   };
   const events = exported('./events');
   const hasSubpaths = events !== undefined && existsSync(events);
